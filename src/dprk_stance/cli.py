@@ -1,0 +1,239 @@
+"""``dprk-stance``: a thin command line over the library functions.
+
+Pipeline stages run as ``python -m dprk_stance.<stage>`` from dvc.yaml and share
+:func:`run_stage` with this CLI; the user-facing commands (label, predict, compare) call the
+same functions the tests call.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_INPUT_FAILURES = 1
+EXIT_ERROR = 2
+
+
+def _known_errors() -> tuple[type[BaseException], ...]:
+    from dprk_stance.config import ConfigError
+    from dprk_stance.ingest import IngestError
+    from dprk_stance.leaderboard import CompareError
+    from dprk_stance.models.base import ModelLoadError
+    from dprk_stance.readers import InputError
+    from dprk_stance.split import SplitError
+
+    return (
+        ConfigError,
+        IngestError,
+        SplitError,
+        CompareError,
+        ModelLoadError,
+        InputError,
+        FileNotFoundError,
+        ValueError,
+    )
+
+
+def run_stage(
+    fn: Callable[..., Any], argv: Sequence[str] | None, *, name: str, takes_model: bool = False
+) -> int:
+    """Parse ``[MODEL] --params FILE``, run one stage, print its summary, map errors to exit 2."""
+    from dprk_stance.config import Config
+
+    parser = argparse.ArgumentParser(prog=f"python -m dprk_stance.{name}")
+    if takes_model:
+        parser.add_argument("model", help="a name from params 'models'")
+    parser.add_argument("--params", default="params.yaml", help="params file (params.yaml)")
+    args = parser.parse_args(argv)
+    try:
+        cfg = Config.load(args.params)
+        result = fn(cfg, args.model) if takes_model else fn(cfg)
+    except _known_errors() as exc:
+        print(f"dprk-stance {name}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(_headline(result), indent=1, default=str))
+    return 0
+
+
+def _headline(result: Any) -> Any:
+    if isinstance(result, dict):
+        return {
+            k: v
+            for k, v in result.items()
+            if not isinstance(v, (list, dict)) or k in ("labels", "rejected_by_reason")
+        }
+    return result
+
+
+def _cmd_label(args: argparse.Namespace) -> int:
+    from dprk_stance.label import LabelOptions, failure_summary, label_documents
+
+    options = LabelOptions(
+        batch_size=args.batch_size,
+        chunk_passages=args.chunk,
+        min_chars=args.min_chars,
+        threshold=args.threshold,
+        int8=args.int8,
+        resume=args.resume,
+        text_column=args.text_column,
+        progress=not args.quiet,
+    )
+    result = label_documents(args.inputs, args.model, args.out, options)
+    print(
+        f"labelled {result.passages} passages in {result.documents} documents "
+        f"({result.passages_per_s:.1f} passages/s; {result.uncertain} uncertain; "
+        f"{result.skipped_fragments} fragments skipped"
+        + (
+            f"; resumed after {result.resumed_documents} documents"
+            if result.resumed_documents
+            else ""
+        )
+        + ")"
+    )
+    print(
+        f"passages: {result.out}\nsummary:  {result.summary}\nchart:    {result.chart}\n"
+        f"report:   {result.report}"
+    )
+    if result.failures:
+        print(failure_summary(result), file=sys.stderr)
+        return EXIT_INPUT_FAILURES
+    if result.documents == 0:
+        print("dprk-stance label: error: no document could be read", file=sys.stderr)
+        return EXIT_INPUT_FAILURES
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    from dprk_stance.label import score_passages
+    from dprk_stance.labels import LABELS
+    from dprk_stance.models import load_model
+    from dprk_stance.segment import segment
+    from dprk_stance.text import normalize_text
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    if not text.strip():
+        print("dprk-stance predict: error: empty text", file=sys.stderr)
+        return EXIT_ERROR
+    model = load_model(args.model, int8=args.int8)
+    threshold = model.abstain_threshold if args.threshold is None else args.threshold
+    seg = segment(
+        text, lambda s: model.count_tokens(normalize_text(s)), model.max_tokens, min_chars=1
+    )
+    passages = [normalize_text(p.text) for p in seg.passages]
+    probs, confidence, uncertain = score_passages(model, passages, threshold)
+    rows = [
+        {
+            "passage": i,
+            "label": LABELS[int(p.argmax())],
+            "probabilities": {
+                label: round(float(v), 4) for label, v in zip(LABELS, p, strict=True)
+            },
+            "confidence": round(float(c), 4),
+            "uncertain": bool(u),
+        }
+        for i, (p, c, u) in enumerate(zip(probs, confidence, uncertain, strict=True))
+    ]
+    if args.json:
+        print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1))
+        return 0
+    for row in rows:
+        prefix = f"[passage {row['passage']}] " if len(rows) > 1 else ""
+        flag = f"  (uncertain: below threshold {threshold:.2f})" if row["uncertain"] else ""
+        print(f"{prefix}{row['label']}  confidence {row['confidence']:.3f}{flag}")
+        for label, value in row["probabilities"].items():
+            print(f"  {label:<22} {value:.3f}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from dprk_stance.agreement import compare_runs, read_labelled, render_text
+    from dprk_stance.fsutil import write_json
+
+    result = compare_runs(read_labelled(args.a), read_labelled(args.b), top=args.top)
+    print(render_text(result, args.a, args.b))
+    if args.out:
+        write_json(args.out, result)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from dprk_stance import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="dprk-stance",
+        description="Stance of translated DPRK economic-policy passages: "
+        "pro-decentralization, pro-diversification, conservative.",
+    )
+    parser.add_argument("--version", action="version", version=f"dprk-stance {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    lab = sub.add_parser(
+        "label",
+        help="label every passage of documents",
+        description="Label documents passage by passage. INPUT: files, "
+        "folders (recursive) or - for stdin. Formats: .txt .md .docx .pdf "
+        ".html .jsonl(.gz) .csv.",
+    )
+    lab.add_argument("inputs", nargs="+", metavar="INPUT")
+    lab.add_argument("--model", required=True, help="a model directory (e.g. models/transformer)")
+    lab.add_argument("--out", required=True, help="output file: .csv, .jsonl or .parquet")
+    lab.add_argument("--resume", action="store_true", help="continue an interrupted run")
+    lab.add_argument("--int8", action="store_true", help="dynamic int8 quantisation (faster)")
+    lab.add_argument(
+        "--threshold",
+        type=float,
+        default=None,
+        help="abstention threshold (default: the one stored with the model)",
+    )
+    lab.add_argument("--batch-size", type=int, default=32)
+    lab.add_argument(
+        "--chunk", type=int, default=1024, help="passages scored (and checkpointed) together"
+    )
+    lab.add_argument(
+        "--min-chars",
+        type=int,
+        default=40,
+        help="paragraphs shorter than this are fragments (merged or skipped)",
+    )
+    lab.add_argument("--text-column", default="text", help="text column of .jsonl/.csv inputs")
+    lab.add_argument("--quiet", action="store_true", help="no progress bar")
+    lab.set_defaults(func=_cmd_label)
+
+    pred = sub.add_parser("predict", help="stance of one passage")
+    pred.add_argument("text", help="the passage, or - to read stdin")
+    pred.add_argument("--model", default="models/transformer")
+    pred.add_argument("--threshold", type=float, default=None)
+    pred.add_argument("--int8", action="store_true")
+    pred.add_argument("--json", action="store_true")
+    pred.set_defaults(func=_cmd_predict)
+
+    cmp_ = sub.add_parser(
+        "compare",
+        help="agreement between two labelling outputs",
+        description="Compare two `dprk-stance label` outputs over the same "
+        "documents: agreement, Cohen's kappa, cross-tabulation, and the "
+        "passages where they disagree most.",
+    )
+    cmp_.add_argument("a")
+    cmp_.add_argument("b")
+    cmp_.add_argument("--top", type=int, default=10)
+    cmp_.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
+    cmp_.set_defaults(func=_cmd_compare)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except _known_errors() as exc:
+        print(f"dprk-stance {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

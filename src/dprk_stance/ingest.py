@@ -1,0 +1,226 @@
+"""Stage 1 — ingest: raw labelled passages (JSONL/CSV) -> one validated, normalised table.
+
+Nothing is lost: every row that is not kept lands in the rejects file with its reason and
+origin (file and line). A file that cannot be parsed stops the stage, naming file and line,
+because a half-read corpus would silently change every number downstream.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dprk_stance.config import Config
+from dprk_stance.fsutil import write_json, write_jsonl, write_table
+from dprk_stance.labels import LABELS
+from dprk_stance.text import canonical_journal, normalize_text
+
+REQUIRED = ("id", "doc_id", "text", "label", "journal", "year")
+OPTIONAL = ("issue", "title", "author", "topic", "difficulty", "notes")
+DIFFICULTIES = ("standard", "hard")
+COLUMNS = (*REQUIRED, *OPTIONAL, "journal_raw", "source")
+
+
+class IngestError(RuntimeError):
+    """The corpus cannot be ingested at all (unparseable file, nothing valid left)."""
+
+
+@dataclass(frozen=True)
+class RawRow:
+    source: str  # "data/raw/x.jsonl:17"
+    values: dict[str, Any]
+
+
+def ingest(cfg: Config) -> dict[str, Any]:
+    """Read, validate and normalise ``paths.raw_dir``; write table, rejects and report."""
+    raw_dir = Path(cfg.paths.raw_dir)
+    out_dir = Path(cfg.paths.processed_dir)
+    files = raw_files(raw_dir)
+    if not files:
+        raise IngestError(f"{raw_dir}: no .jsonl or .csv files found")
+
+    kept, rejects, unknown_journals = validate_rows(
+        (row for file in files for row in read_raw_file(file)), cfg
+    )
+    rows_read = len(kept) + len(rejects)
+    kept, duplicate_rejects = deduplicate(kept)
+    rejects.extend(duplicate_rejects)
+    if not kept:
+        write_jsonl(out_dir / "rejects.jsonl", rejects)
+        raise IngestError(
+            f"{raw_dir}: no valid rows remain ({rows_read} read, all rejected; "
+            f"see {out_dir / 'rejects.jsonl'})"
+        )
+
+    table = pd.DataFrame(kept, columns=list(COLUMNS))
+    table["year"] = table["year"].astype("int64")
+    report = {
+        "files": [str(f) for f in files],
+        "rows_read": rows_read,
+        "rows_kept": len(table),
+        "rows_rejected": len(rejects),
+        "rejected_by_reason": dict(Counter(r["reason"] for r in rejects).most_common()),
+        "labels": {label: int((table["label"] == label).sum()) for label in LABELS},
+        "journals": dict(Counter(table["journal"]).most_common()),
+        "unrecognised_journals": sorted(unknown_journals),
+        "documents": int(table["doc_id"].nunique()),
+        "years": {str(k): int(v) for k, v in sorted(Counter(table["year"]).items())},
+        "difficulty": dict(Counter(table["difficulty"].fillna("")).most_common()),
+        "topics": dict(Counter(table["topic"].fillna("")).most_common()),
+    }
+    write_table(out_dir / "passages.parquet", table)
+    write_jsonl(out_dir / "rejects.jsonl", rejects)
+    write_json(out_dir / "ingest_report.json", report)
+    return report
+
+
+def raw_files(raw_dir: Path) -> list[Path]:
+    if not raw_dir.is_dir():
+        raise IngestError(f"{raw_dir}: raw corpus folder not found")
+    return sorted(p for p in raw_dir.rglob("*") if p.suffix.lower() in (".jsonl", ".csv"))
+
+
+def read_raw_file(path: Path) -> Iterator[RawRow]:
+    """Yield rows with their origin; raise IngestError naming file and line on a parse error."""
+    if path.suffix.lower() == ".jsonl":
+        with open(path, encoding="utf-8-sig") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    raise IngestError(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from exc
+                if not isinstance(obj, dict):
+                    raise IngestError(f"{path}, line {lineno}: expected a JSON object")
+                yield RawRow(f"{path}:{lineno}", obj)
+    else:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            if reader.fieldnames is None:
+                raise IngestError(f"{path}: empty CSV file (no header row)")
+            try:
+                for record in reader:
+                    if None in record:
+                        raise IngestError(
+                            f"{path}, line {reader.line_num}: more fields than header columns"
+                        )
+                    yield RawRow(f"{path}:{reader.line_num}", dict(record))
+            except csv.Error as exc:
+                raise IngestError(f"{path}, line {reader.line_num}: {exc}") from exc
+
+
+def validate_rows(
+    rows: Iterator[RawRow], cfg: Config
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]], set[str]]:
+    """Split rows into kept (normalised) and rejected (with reasons)."""
+    kept: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    unknown_journals: set[str] = set()
+    seen_ids: set[str] = set()
+    for row in rows:
+        clean, reason = validate_row(row.values, cfg)
+        if reason is None and clean["id"] in seen_ids:
+            reason = ("duplicate_id", f"id {clean['id']!r} already used")
+        if reason is not None:
+            rejects.append(reject(row, reason))
+            continue
+        seen_ids.add(clean["id"])
+        journal, known = canonical_journal(clean["journal"])
+        if not known:
+            unknown_journals.add(journal)
+        clean["journal_raw"], clean["journal"] = clean["journal"], journal
+        clean["source"] = row.source
+        kept.append(clean)
+    return kept, rejects, unknown_journals
+
+
+Reason = tuple[str, str]  # (code counted in the report, human-readable detail)
+
+
+def validate_row(values: dict[str, Any], cfg: Config) -> tuple[dict[str, Any], Reason | None]:
+    """Return the normalised row, or why it is rejected."""
+    clean: dict[str, Any] = {}
+    for key in (*REQUIRED, *OPTIONAL):
+        value = values.get(key)
+        clean[key] = None if value is None else str(value).strip()
+    missing = [k for k in REQUIRED if not clean[k] and k != "text"]
+    if missing:
+        return clean, ("missing_field", f"missing required field(s): {', '.join(missing)}")
+    clean["text"] = normalize_text(clean["text"] or "")
+    if not clean["text"]:
+        return clean, ("empty_text", "text is empty")
+    if len(clean["text"]) < cfg.ingest.min_chars:
+        return clean, ("too_short", f"text shorter than {cfg.ingest.min_chars} characters")
+    if clean["label"] not in LABELS:
+        detail = f"unknown label {clean['label']!r}; expected {list(LABELS)}"
+        return clean, ("unknown_label", detail)
+    try:
+        year = int(str(clean["year"]))
+    except ValueError:
+        return clean, ("bad_year", f"year {clean['year']!r} is not an integer")
+    if not cfg.ingest.min_year <= year <= cfg.ingest.max_year:
+        return clean, (
+            "bad_year",
+            f"year {year} outside {cfg.ingest.min_year}-{cfg.ingest.max_year}",
+        )
+    clean["year"] = year
+    difficulty = clean["difficulty"] or "standard"
+    if difficulty not in DIFFICULTIES:
+        return clean, (
+            "unknown_difficulty",
+            f"difficulty {difficulty!r} not in {list(DIFFICULTIES)}",
+        )
+    clean["difficulty"] = difficulty
+    for key in ("title", "author", "notes"):
+        if clean[key]:
+            clean[key] = normalize_text(clean[key])
+    return clean, None
+
+
+def deduplicate(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Drop exact duplicates of normalised text; reject every copy of a text with two labels."""
+    labels_by_text: dict[str, set[str]] = {}
+    for row in rows:
+        labels_by_text.setdefault(row["text"], set()).add(row["label"])
+    kept: list[dict[str, Any]] = []
+    rejects: list[dict[str, Any]] = []
+    first_source: dict[str, str] = {}
+    for row in rows:
+        labels = labels_by_text[row["text"]]
+        origin = RawRow(row["source"], row)
+        if len(labels) > 1:
+            detail = f"the same text carries labels {sorted(labels)}"
+            rejects.append(reject(origin, ("conflicting_labels", detail)))
+        elif row["text"] in first_source:
+            detail = f"same normalised text as {first_source[row['text']]}"
+            rejects.append(reject(origin, ("duplicate_text", detail)))
+        else:
+            first_source[row["text"]] = row["source"]
+            kept.append(row)
+    return kept, rejects
+
+
+def reject(row: RawRow, reason: Reason) -> dict[str, Any]:
+    path, _, line = row.source.rpartition(":")
+    values = {k: v for k, v in row.values.items() if k not in ("source", "journal_raw")}
+    code, detail = reason
+    return {"file": path, "line": int(line), "reason": code, "detail": detail, "row": values}
+
+
+def main(argv: list[str] | None = None) -> int:
+    from dprk_stance.cli import run_stage
+
+    return run_stage(ingest, argv, name="ingest")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

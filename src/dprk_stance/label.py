@@ -1,0 +1,466 @@
+"""Batch labelling: documents in, per-passage stance with calibrated probabilities out.
+
+Streams documents, segments each into passages that fit the model's window (nothing is
+truncated), scores passages in length-sorted chunks, and appends whole documents to a
+working file. A progress file records how many documents are done and where the working
+files end, so ``resume`` truncates any half-written tail and carries on. The final outputs
+(passages, per-document summary, chart) are written atomically at the end.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import time
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any, TextIO
+
+import numpy as np
+import pandas as pd
+
+from dprk_stance.fsutil import atomic_path, hash_dir, write_json, write_jsonl
+from dprk_stance.labels import LABELS, PROB_COLUMNS
+from dprk_stance.models import StanceModel, load_model
+from dprk_stance.plotting import stance_shares_png
+from dprk_stance.readers import META_FIELDS, Document, InputError, iter_documents
+from dprk_stance.segment import Segmentation, segment
+from dprk_stance.text import normalize_text
+
+OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")
+PASSAGE_COLUMNS = (
+    "doc_id",
+    "source",
+    "passage",
+    "start",
+    "end",
+    *META_FIELDS,
+    "text",
+    "label",
+    *PROB_COLUMNS,
+    "confidence",
+    "uncertain",
+    "model",
+    "model_sha256",
+)
+
+
+@dataclass(frozen=True)
+class LabelOptions:
+    batch_size: int = 32
+    chunk_passages: int = 1024
+    min_chars: int = 40
+    threshold: float | None = None  # None: the abstention threshold stored with the model
+    int8: bool = False
+    resume: bool = False
+    text_column: str = "text"
+    progress: bool = True
+
+
+@dataclass
+class LabelResult:
+    out: Path
+    summary: Path
+    chart: Path
+    report: Path
+    documents: int = 0
+    passages: int = 0
+    uncertain: int = 0
+    skipped_fragments: int = 0
+    skipped_chars: int = 0
+    merged_fragments: int = 0
+    split_paragraphs: int = 0
+    resumed_documents: int = 0
+    seconds: float = 0.0
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def passages_per_s(self) -> float:
+        return self.passages / self.seconds if self.seconds else 0.0
+
+
+def output_paths(out: Path) -> dict[str, Path]:
+    """Every file a run writes, derived from ``--out``: results/x.csv -> results/x.summary.csv."""
+    stem, suffix = out.with_suffix(""), out.suffix
+    work = out.parent / f".{out.name}"
+    return {
+        "out": out,
+        "summary": Path(f"{stem}.summary{suffix}"),
+        "chart": Path(f"{stem}.shares.png"),
+        "report": Path(f"{stem}.run.json"),
+        "failures": Path(f"{stem}.failures.jsonl"),
+        "work_passages": Path(f"{work}.passages.partial.jsonl"),
+        "work_summary": Path(f"{work}.summary.partial.jsonl"),
+        "progress": Path(f"{work}.progress.json"),
+    }
+
+
+def score_passages(
+    model: StanceModel, texts: Sequence[str], threshold: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Calibrated probabilities, confidence and uncertain flag for normalised passages."""
+    probs = model.predict_proba(list(texts)) if texts else np.zeros((0, len(LABELS)))
+    confidence = probs.max(axis=1) if len(probs) else np.zeros(0)
+    return probs, confidence, confidence < threshold
+
+
+def label_documents(
+    inputs: Sequence[str | Path],
+    model_dir: str | Path,
+    out: str | Path,
+    options: LabelOptions | None = None,
+    stdin: TextIO | None = None,
+) -> LabelResult:
+    """Label every passage of every input document; see the module docstring."""
+    opts = options or LabelOptions()
+    out = Path(out)
+    if out.suffix.lower() not in OUTPUT_FORMATS:
+        raise ValueError(f"--out {out}: format by extension, one of {list(OUTPUT_FORMATS)}")
+    paths = output_paths(out)
+    from dprk_stance.models.hf import set_threads
+
+    set_threads(0)
+    model = load_model(model_dir, int8=opts.int8)
+    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": hash_dir(model_dir)}
+    threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
+    run_key = {
+        **identity,
+        "inputs": [str(i) for i in inputs],
+        "int8": opts.int8,
+        "threshold": threshold,
+        "min_chars": opts.min_chars,
+        "text_column": opts.text_column,
+    }
+
+    result = LabelResult(
+        out=out, summary=paths["summary"], chart=paths["chart"], report=paths["report"]
+    )
+    state = _open_work(paths, run_key, opts.resume, result)
+    failures: list[InputError] = []
+
+    def count(text: str) -> int:
+        return model.count_tokens(normalize_text(text))
+
+    bar = _progress(opts.progress)
+    started = time.perf_counter()
+    pending: list[tuple[Document, Segmentation]] = []
+    n_pending = 0
+    seen = 0
+    with (
+        open(paths["work_passages"], "a", encoding="utf-8") as passages_fh,
+        open(paths["work_summary"], "a", encoding="utf-8") as summary_fh,
+    ):
+
+        def flush() -> None:
+            nonlocal pending, n_pending
+            if pending:
+                _score_and_write(
+                    pending,
+                    model,
+                    threshold,
+                    identity,
+                    opts.batch_size,
+                    passages_fh,
+                    summary_fh,
+                    result,
+                )
+                state["documents_done"] += len(pending)
+                _checkpoint(paths, state, passages_fh, summary_fh)
+                bar.update(n_pending)
+                rate = result.passages / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix_str(f"{rate:.0f} passages/s")
+                pending, n_pending = [], 0
+
+        for document in iter_documents(
+            inputs, text_column=opts.text_column, on_error=failures.append, stdin=stdin
+        ):
+            seen += 1
+            if seen <= state["documents_done"]:
+                continue  # done in an earlier, interrupted run
+            seg = segment(document.text, count, model.max_tokens, min_chars=opts.min_chars)
+            pending.append((document, seg))
+            n_pending += len(seg.passages)
+            if n_pending >= opts.chunk_passages:
+                flush()
+        flush()
+    bar.close()
+    result.seconds = time.perf_counter() - started
+    result.failures = [str(f) for f in failures]
+    _finalise(paths, result, run_key, failures)
+    return result
+
+
+def _progress(enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(unit="passage", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
+
+
+def _open_work(
+    paths: dict[str, Path], run_key: dict[str, Any], resume: bool, result: LabelResult
+) -> dict[str, Any]:
+    """Start fresh working files, or truncate them to the last checkpoint when resuming."""
+    paths["out"].parent.mkdir(parents=True, exist_ok=True)
+    progress = paths["progress"]
+    if resume and progress.is_file():
+        state = json.loads(progress.read_text(encoding="utf-8"))
+        if state.get("run") != run_key:
+            raise ValueError(
+                f"--resume: {progress} belongs to a run with other inputs, model or "
+                "options; start without --resume to begin again"
+            )
+        for key, name in (("passages_bytes", "work_passages"), ("summary_bytes", "work_summary")):
+            with open(paths[name], "r+b") as fh:
+                fh.truncate(state[key])
+        result.resumed_documents = state["documents_done"]
+        for key in (
+            "passages",
+            "uncertain",
+            "skipped_fragments",
+            "skipped_chars",
+            "merged_fragments",
+            "split_paragraphs",
+        ):
+            setattr(result, key, state["counts"][key])
+        result.documents = state["documents_done"]
+        return state
+    for name in ("work_passages", "work_summary"):
+        paths[name].write_bytes(b"")
+    state = {
+        "run": run_key,
+        "documents_done": 0,
+        "passages_bytes": 0,
+        "summary_bytes": 0,
+        "counts": {},
+    }
+    write_json(progress, state)
+    return state
+
+
+def _checkpoint(
+    paths: dict[str, Path], state: dict[str, Any], passages_fh: IO[str], summary_fh: IO[str]
+) -> None:
+    """Make the appended rows durable, then record where they end."""
+    for fh in (passages_fh, summary_fh):
+        fh.flush()
+        os.fsync(fh.fileno())
+    state["passages_bytes"] = passages_fh.tell()
+    state["summary_bytes"] = summary_fh.tell()
+    write_json(paths["progress"], state)
+
+
+def _score_and_write(
+    batch: list[tuple[Document, Segmentation]],
+    model: StanceModel,
+    threshold: float,
+    identity: dict[str, str],
+    batch_size: int,
+    passages_fh: IO[str],
+    summary_fh: IO[str],
+    result: LabelResult,
+) -> None:
+    texts = [normalize_text(p.text) for _, seg in batch for p in seg.passages]
+    model.inference_batch_size = batch_size
+    probs, confidence, uncertain = score_passages(model, texts, threshold)
+    row = 0
+    for document, seg in batch:
+        n = len(seg.passages)
+        doc_probs, doc_conf, doc_unc = (
+            probs[row : row + n],
+            confidence[row : row + n],
+            uncertain[row : row + n],
+        )
+        meta = {k: document.meta.get(k) for k in META_FIELDS}
+        for i, passage in enumerate(seg.passages):
+            record = {
+                "doc_id": document.doc_id,
+                "source": document.source,
+                "passage": passage.index,
+                "start": passage.start,
+                "end": passage.end,
+                **meta,
+                "text": texts[row + i],
+                "label": LABELS[int(doc_probs[i].argmax())],
+                **{c: float(v) for c, v in zip(PROB_COLUMNS, doc_probs[i], strict=True)},
+                "confidence": float(doc_conf[i]),
+                "uncertain": bool(doc_unc[i]),
+                **identity,
+            }
+            passages_fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        summary_fh.write(
+            json.dumps(
+                document_summary(document, seg, texts[row : row + n], doc_probs, doc_unc),
+                ensure_ascii=False,
+            )
+            + "\n"
+        )
+        row += n
+        result.documents += 1
+        result.passages += n
+        result.uncertain += int(doc_unc.sum())
+        result.skipped_fragments += seg.skipped_fragments
+        result.skipped_chars += seg.skipped_chars
+        result.merged_fragments += seg.merged_fragments
+        result.split_paragraphs += seg.split_paragraphs
+
+
+def document_summary(
+    document: Document,
+    seg: Segmentation,
+    texts: Sequence[str],
+    probs: np.ndarray,
+    uncertain: np.ndarray,
+) -> dict[str, Any]:
+    """Counts and shares per stance (confident passages), uncertain share, best passages."""
+    n = len(texts)
+    pred = probs.argmax(axis=1) if n else np.zeros(0, dtype=int)
+    summary: dict[str, Any] = {
+        "doc_id": document.doc_id,
+        "source": document.source,
+        **{k: document.meta.get(k) for k in META_FIELDS},
+        "passages": n,
+        "uncertain": int(uncertain.sum()),
+        "share_uncertain": float(uncertain.mean()) if n else 0.0,
+        "mean_confidence": float(probs.max(axis=1).mean()) if n else None,
+        "skipped_fragments": seg.skipped_fragments,
+    }
+    for j, label in enumerate(LABELS):
+        confident = (pred == j) & ~uncertain
+        key = label.replace("-", "_")
+        summary[f"n_{key}"] = int(confident.sum())
+        summary[f"share_{key}"] = float(confident.mean()) if n else 0.0
+        if (pred == j).any():
+            best = int(np.argmax(np.where(pred == j, probs[:, j], -1)))
+            summary[f"top_{key}_passage"] = best
+            summary[f"top_{key}_p"] = float(probs[best, j])
+            summary[f"top_{key}_text"] = texts[best][:300]
+        else:
+            summary[f"top_{key}_passage"] = None
+            summary[f"top_{key}_p"] = None
+            summary[f"top_{key}_text"] = None
+    return summary
+
+
+def _finalise(
+    paths: dict[str, Path], result: LabelResult, run_key: dict[str, Any], failures: list[InputError]
+) -> None:
+    _convert(paths["work_passages"], paths["out"], PASSAGE_COLUMNS)
+    summaries = (
+        pd.read_json(paths["work_summary"], lines=True, dtype=False)
+        if paths["work_summary"].stat().st_size
+        else pd.DataFrame()
+    )
+    _convert(paths["work_summary"], paths["summary"], tuple(summaries.columns) or ("doc_id",))
+    shares_chart(summaries, paths["chart"])
+    if failures:
+        write_jsonl(
+            paths["failures"],
+            [{"source": f.source, "row": f.row, "reason": f.reason} for f in failures],
+        )
+    elif paths["failures"].exists():
+        paths["failures"].unlink()
+    report = {
+        **{
+            k: v
+            for k, v in asdict(result).items()
+            if k not in ("out", "summary", "chart", "report")
+        },
+        "passages_per_s": result.passages_per_s,
+        "run": run_key,
+        "outputs": {
+            k: str(v) for k, v in paths.items() if not k.startswith("work") and k != "progress"
+        },
+    }
+    write_json(paths["report"], report)
+    for name in ("work_passages", "work_summary", "progress"):
+        paths[name].unlink(missing_ok=True)
+
+
+def _convert(work: Path, final: Path, columns: Sequence[str]) -> None:
+    """Stream the JSONL working file into the requested format, atomically."""
+    suffix = final.suffix.lower()
+    if suffix == ".jsonl":
+        with atomic_path(final) as tmp:
+            shutil.copyfile(work, tmp)
+        return
+    with atomic_path(final) as tmp:
+        chunks = (
+            pd.read_json(work, lines=True, chunksize=20000, dtype=False)
+            if work.stat().st_size
+            else iter([pd.DataFrame(columns=list(columns))])
+        )
+        writer = None
+        first = True
+        for chunk in chunks:
+            chunk = chunk.reindex(columns=list(columns))
+            if suffix == ".csv":
+                chunk.to_csv(tmp, mode="w" if first else "a", header=first, index=False)
+            else:
+                import pyarrow as pa
+                import pyarrow.parquet as pq
+
+                table = pa.Table.from_pandas(chunk.astype(_arrow_safe(chunk)), preserve_index=False)
+                if writer is None:
+                    writer = pq.ParquetWriter(tmp, table.schema)
+                writer.write_table(table.cast(writer.schema))
+            first = False
+        if writer is not None:
+            writer.close()
+
+
+def _arrow_safe(chunk: pd.DataFrame) -> dict[str, str]:
+    """Metadata columns can be all-null in one chunk and text in another: keep them strings."""
+    return {c: "string" for c in chunk.columns if chunk[c].dtype == object}
+
+
+def shares_chart(summaries: pd.DataFrame, path: Path, max_documents: int = 60) -> None:
+    """Stance shares per year (or month, for a short span) when dated, else per document."""
+    stances = [*LABELS, "uncertain"]
+    if summaries.empty:
+        stance_shares_png([], {s: [] for s in stances}, [], "no passages labelled", path)
+        return
+    counts = summaries[[f"n_{s.replace('-', '_')}" for s in LABELS] + ["uncertain"]]
+    counts.columns = stances
+    dates = (
+        pd.to_datetime(summaries.get("date"), errors="coerce")
+        if "date" in summaries
+        else pd.Series(pd.NaT, index=summaries.index)
+    )
+    if dates.notna().mean() >= 0.5:
+        span = dates.max().year - dates.min().year
+        period = dates.dt.strftime("%Y-%m" if span < 3 else "%Y")
+        grouped = counts.groupby(period[dates.notna()]).sum().sort_index()
+        title = (
+            f"stance shares per {'month' if span < 3 else 'year'} "
+            f"({int(dates.notna().sum())} dated documents)"
+        )
+    else:
+        grouped = counts.set_axis(summaries["doc_id"].astype(str)).head(max_documents)
+        title = "stance shares per document" + (
+            f" (first {max_documents} of {len(summaries)})"
+            if len(summaries) > max_documents
+            else ""
+        )
+    totals = grouped.sum(axis=1).replace(0, 1)
+    shares = {s: (grouped[s] / totals).tolist() for s in stances}
+    stance_shares_png(
+        list(grouped.index.astype(str)),
+        shares,
+        grouped.sum(axis=1).astype(int).tolist(),
+        title,
+        path,
+    )
+
+
+def failure_summary(result: LabelResult) -> str:
+    reasons = Counter(f.split(": ", 1)[-1] for f in result.failures)
+    lines = [f"{len(result.failures)} input(s) failed:"]
+    lines += [f"  {f}" for f in result.failures[:20]]
+    if len(result.failures) > 20:
+        lines.append(f"  … and {len(result.failures) - 20} more (see the failures file)")
+    lines += [f"  [{n}x] {reason}" for reason, n in reasons.most_common(5) if n > 1]
+    return "\n".join(lines)

@@ -1,0 +1,89 @@
+"""Frozen sentence embeddings (mean-pooled MiniLM) + logistic regression.
+
+Tells whether fine-tuning earns its cost over a linear probe of the same backbone. The
+encoder is saved inside the model directory so the model is self-contained.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.linear_model import LogisticRegression
+
+from dprk_stance.models.base import StanceModel
+from dprk_stance.models.hf import batched_forward, resolve_backbone, token_counter
+from dprk_stance.models.skops_io import load_skops, save_skops
+
+# Frozen encoders give the same vector for the same text: cross-validation re-fits the
+# classifier many times on overlapping texts, so the vectors are cached per encoder.
+_CACHE: dict[tuple[str, str], np.ndarray] = {}
+
+
+class EmbedLogRegModel(StanceModel):
+    kind = "embed-logreg"
+
+    def _load_encoder(self, source: str) -> None:
+        from transformers import AutoModel, AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.encoder = AutoModel.from_pretrained(source, use_safetensors=True).eval()
+        self._encoder_id = source
+        self._count = token_counter(self.tokenizer)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if (self._encoder_id, t) not in _CACHE]
+        if missing:
+
+            def forward(batch: dict[str, torch.Tensor]) -> torch.Tensor:
+                hidden = self.encoder(**batch).last_hidden_state
+                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+                return torch.nn.functional.normalize(pooled, dim=1)
+
+            vectors = batched_forward(
+                missing,
+                self.tokenizer,
+                forward,
+                max_length=self.params.max_length,
+                batch_size=self.inference_batch_size,
+            )
+            for text, vector in zip(missing, vectors, strict=True):
+                _CACHE[(self._encoder_id, text)] = vector
+        return np.stack([_CACHE[(self._encoder_id, t)] for t in texts])
+
+    def fit(
+        self,
+        train_texts: Sequence[str],
+        train_y: np.ndarray,
+        dev_texts: Sequence[str],
+        dev_y: np.ndarray,
+    ) -> dict[str, Any]:
+        self._load_encoder(resolve_backbone(self.params.backbone))
+        p = self.params
+        self.clf = LogisticRegression(
+            C=p.C,
+            max_iter=3000,
+            random_state=self.seed,
+            class_weight=None if p.class_weight == "none" else p.class_weight,
+        )
+        self.clf.fit(self.embed(train_texts), train_y)
+        return {"backbone": p.backbone, "embedding_dim": int(self.clf.coef_.shape[1])}
+
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        return self.clf.decision_function(self.embed(texts))
+
+    def count_tokens(self, text: str) -> int:
+        return self._count(text)
+
+    def _save_files(self, path: Path) -> None:
+        self.encoder.save_pretrained(path / "encoder")
+        self.tokenizer.save_pretrained(path / "encoder")
+        save_skops(self.clf, path / "classifier.skops")
+
+    def _load_files(self, path: Path) -> None:
+        self._load_encoder(str((path / "encoder").resolve()))
+        self.clf = load_skops(path / "classifier.skops")

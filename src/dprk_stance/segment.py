@@ -1,0 +1,514 @@
+"""Split a document's text into passages that each fit the classifier's token window.
+
+Why this exists: the classifier sees one passage at a time, and a passage that is silently
+truncated by the tokenizer would be labelled on text nobody chose. So every passage is
+measured with the caller's own ``count_tokens`` (special tokens included) and nothing is ever
+cut off: long paragraphs are split at sentence boundaries, over-long sentences at whitespace,
+over-long words at characters. Page numbers and similar debris are dropped but counted, and
+every other character of the input lands in exactly one passage, so coverage can be audited.
+
+Passages keep exact character spans (``text[start:end]``) so labels can be traced back to the
+source; whitespace inside a span (soft wraps, the blank lines between a merged header and its
+paragraph) is left for the model side to normalise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+__all__ = ["Passage", "Segmentation", "segment"]
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One classifier input: a trimmed span of the document text."""
+
+    index: int  # 0-based position within the document
+    start: int  # character span in the document text: text[start:end]
+    end: int
+    text: str  # == document_text[start:end]
+
+
+@dataclass(frozen=True)
+class Segmentation:
+    """Passages plus counters that account for everything that is not in a passage."""
+
+    passages: list[Passage]
+    skipped_chars: int  # non-whitespace characters not in any passage
+    skipped_fragments: int  # fragments dropped (page numbers, lone symbols, ...)
+    merged_fragments: int  # short fragments (headers) merged into a neighbouring passage
+    split_paragraphs: int  # paragraphs too long for the window, split at sentence boundaries
+
+
+# Words that may stand around a page number ("Page 3 of 17", "p. 12") without making it text.
+_PAGE_WORDS = re.compile(r"\b(?:pages?|pg|pp?|of)\b", re.IGNORECASE)
+# A word of three or more letters: what a short line needs to be worth a passage of its own.
+_WORD3 = re.compile(r"[^\W\d_]{3,}")
+# Sentence end: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_SENT_END = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019\u00bb)\]}\u300d\u300f]*(?=\s)")
+_CLOSERS = "\"'\u201d\u2019\u00bb)]}\u300d\u300f"
+_OPENERS = "\"'\u201c\u2018\u00ab(["
+_NON_SPACE = re.compile(r"\S")
+_WORD = re.compile(r"\S+")
+# Initials and dotted acronyms ("J.", "U.S.", "e.g.", "i.e."): a period inside them ends nothing.
+_DOTTED = re.compile(r"(?:[^\W\d_]\.)+")
+_ABBREVIATIONS = frozenset(
+    f"{word}."
+    for word in (  # noqa: SIM905 (a word list reads better than 58 quoted lines)
+        "mr mrs ms dr prof st jr sr rev hon gen col lt capt gov sen rep "
+        "no nos vol vols pp p fig figs art arts ch sec para "
+        "etc cf vs viz al approx ca est esp dept inc ltd co corp "
+        "jan feb mar apr jun jul aug sep sept oct nov dec"
+    ).split()
+)
+# How far back to look for the word before a period; no abbreviation is longer.
+_ABBREV_LOOKBACK = 24
+
+_JUNK, _FRAGMENT, _BODY = range(3)
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A trimmed span with its exact token count; the atoms that windows are packed from."""
+
+    start: int
+    end: int
+    tokens: int
+
+
+def segment(
+    text: str,
+    count_tokens: Callable[[str], int],
+    max_tokens: int,
+    min_chars: int = 40,
+) -> Segmentation:
+    """Cut ``text`` into passages of at most ``max_tokens`` tokens each.
+
+    ``count_tokens`` must count exactly what the model will see, special tokens included.
+    Raises ``ValueError`` when ``max_tokens`` cannot hold even a single character.
+    """
+    if max_tokens < 1:
+        raise ValueError(f"max_tokens must be positive, got {max_tokens}")
+    return _Segmenter(text, count_tokens, max_tokens, min_chars).run()
+
+
+def _non_space_count(s: str) -> int:
+    return sum(len(part) for part in s.split())
+
+
+def _is_junk(paragraph: str) -> bool:
+    """Page numbers, numerals, rules and lone symbols: nothing a reader would call text."""
+    return not any(ch.isalpha() for ch in _PAGE_WORDS.sub(" ", paragraph))
+
+
+def _paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """Trimmed spans of runs of non-blank lines (a whitespace-only line is blank)."""
+    spans: list[tuple[int, int]] = []
+    start = -1
+    last_end = 0
+    pos = 0
+    for line in text.split("\n"):
+        end = pos + len(line)
+        if line.strip():
+            if start < 0:
+                start = pos
+            last_end = end
+        elif start >= 0:
+            spans.append(_trim(text, start, last_end))
+            start = -1
+        pos = end + 1
+    if start >= 0:
+        spans.append(_trim(text, start, last_end))
+    return spans
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+class _Segmenter:
+    """State for one document; passages are built left to right as mutable spans."""
+
+    def __init__(
+        self, text: str, count_tokens: Callable[[str], int], max_tokens: int, min_chars: int
+    ) -> None:
+        self.text = text
+        self.count_tokens = count_tokens
+        self.max = max_tokens
+        self.min_chars = min_chars
+        # Special tokens are counted once per call; the cheap estimate of a window built from
+        # separately counted pieces must not count them once per piece.
+        try:
+            self.overhead = max(0, int(count_tokens("")))
+        except Exception:  # a tokenizer that rejects "" just gets no allowance
+            self.overhead = 0
+        # Within this many tokens of the limit, estimates are checked with a real count.
+        self.slack = max(1, max_tokens // 32)
+        self.spans: list[list[int]] = []  # [start, end, tokens], tokens always exact
+        self.adjacent = False  # whether spans[-1] may be extended (nothing skipped since)
+        self.skipped_chars = 0
+        self.skipped_fragments = 0
+        self.merged_fragments = 0
+        self.split_paragraphs = 0
+
+    # -- driver ---------------------------------------------------------------------------
+
+    def run(self) -> Segmentation:
+        text = self.text
+        paragraphs = []
+        for start, end in _paragraph_spans(text):
+            body = text[start:end]
+            non_space = _non_space_count(body)
+            if _is_junk(body):
+                kind = _JUNK
+            elif non_space < self.min_chars:
+                kind = _FRAGMENT
+            else:
+                kind = _BODY
+            paragraphs.append((start, end, kind, non_space))
+        # A document that is nothing but one short line must not vanish.
+        lone = sum(1 for p in paragraphs if p[2] != _JUNK) == 1
+
+        pending: list[_Unit] = []  # fragments waiting to be merged into what follows
+        for start, end, kind, non_space in paragraphs:
+            if kind == _JUNK:
+                self._resolve(pending, lone)
+                pending = []
+                self._skip(non_space)
+            elif kind == _FRAGMENT:
+                pending.append(self._unit(start, end))
+            else:
+                self._body(start, end, pending)
+                pending = []
+        self._resolve(pending, lone)
+
+        passages = [
+            Passage(index, start, end, text[start:end])
+            for index, (start, end, _) in enumerate(self.spans)
+        ]
+        return Segmentation(
+            passages=passages,
+            skipped_chars=self.skipped_chars,
+            skipped_fragments=self.skipped_fragments,
+            merged_fragments=self.merged_fragments,
+            split_paragraphs=self.split_paragraphs,
+        )
+
+    # -- paragraphs and fragments ---------------------------------------------------------
+
+    def _body(self, start: int, end: int, pending: list[_Unit]) -> None:
+        """Emit a full-length paragraph, gluing as many pending fragments to its front as fit."""
+        tokens = self.count_tokens(self.text[start:end])
+        if tokens <= self.max:
+            k, merged_tokens = self._forward_whole(pending, end, tokens)
+            self._resolve(pending[:k], lone=False)
+            if k < len(pending):
+                self.merged_fragments += len(pending) - k
+                self._append(pending[k].start, end, merged_tokens)
+            else:
+                self._append(start, end, tokens)
+            return
+
+        self.split_paragraphs += 1
+        units = self._sentence_units(_Unit(start, end, tokens))
+        k, window = self._forward_split(pending, units)
+        self._resolve(pending[:k], lone=False)
+        if window is None:
+            self._pack(units, 0)
+            return
+        prefix = len(pending) - k
+        self.merged_fragments += prefix
+        # window counts units of pending[k:] + units; continue with the body units after it.
+        first_start, used, window_tokens = window
+        self._append(first_start, units[used - prefix - 1].end, window_tokens)
+        self._pack(units, used - prefix)
+
+    def _forward_whole(self, pending: list[_Unit], end: int, tokens: int) -> tuple[int, int]:
+        """Smallest k such that pending[k:] + the paragraph fits; len(pending) if none does."""
+        n = len(pending)
+        if n == 0:
+            return 0, tokens
+        suffix = self._suffix_estimates(pending)
+        lo = next((k for k in range(n) if tokens + suffix[k] <= self.max + self.slack), n)
+        results: dict[int, int] = {}
+
+        def fits(k: int) -> bool:
+            count = self.count_tokens(self.text[pending[k].start : end])
+            results[k] = count
+            return count <= self.max
+
+        k = _smallest_true(lo, n, fits)
+        return k, results.get(k, tokens)
+
+    def _forward_split(
+        self, pending: list[_Unit], units: list[_Unit]
+    ) -> tuple[int, tuple[int, int, int] | None]:
+        """Like ``_forward_whole`` for a paragraph that is split: the header leads window one.
+
+        Returns k and (start, units used from pending[k:] + units, tokens) of the first window,
+        or (len(pending), None) when no fragment can lead it alongside some of the paragraph.
+        """
+        n = len(pending)
+        if n == 0:
+            return 0, None
+        suffix = self._suffix_estimates(pending)
+        first_body = max(0, units[0].tokens - self.overhead)
+        lo = next(
+            (
+                k
+                for k in range(n)
+                if suffix[k] + first_body <= self.max + self.slack
+                and all(u.tokens <= self.max for u in pending[k:])
+            ),
+            n,
+        )
+        results: dict[int, tuple[int, int, int]] = {}
+
+        def fits(k: int) -> bool:
+            seq = pending[k:] + units
+            used, tokens = self._next_window(seq[0], seq, 1)
+            results[k] = (seq[0].start, used, tokens)
+            return used > n - k  # at least one unit of the paragraph came along
+
+        k = _smallest_true(lo, n, fits)
+        return k, results.get(k)
+
+    def _suffix_estimates(self, units: list[_Unit]) -> list[int]:
+        """suffix[k]: estimated token cost of units[k:] inside a longer window."""
+        suffix = [0] * (len(units) + 1)
+        for i in range(len(units) - 1, -1, -1):
+            suffix[i] = suffix[i + 1] + max(0, units[i].tokens - self.overhead)
+        return suffix
+
+    def _resolve(self, fragments: list[_Unit], lone: bool) -> None:
+        """Place fragments that found no following paragraph: behind the previous passage if
+        that fits, else as their own passage if they contain a real word, else skip them."""
+        i = 0
+        while i < len(fragments):
+            if self.adjacent and self.spans:
+                prev = self.spans[-1]
+                head = _Unit(prev[0], prev[1], prev[2])
+                used, tokens = self._next_window(head, fragments, i)
+                if used > i:
+                    prev[1] = fragments[used - 1].end
+                    prev[2] = tokens
+                    self.merged_fragments += used - i
+                    i = used
+                    continue
+            fragment = fragments[i]
+            if lone or _WORD3.search(self.text, fragment.start, fragment.end):
+                self._emit(fragment)
+            else:
+                self._skip(_non_space_count(self.text[fragment.start : fragment.end]))
+            i += 1
+
+    def _emit(self, unit: _Unit) -> None:
+        """Emit a span as one passage, or as several windows if it is too long."""
+        if unit.tokens <= self.max:
+            self._append(unit.start, unit.end, unit.tokens)
+            return
+        self.split_paragraphs += 1
+        self._pack(self._sentence_units(unit), 0)
+
+    def _append(self, start: int, end: int, tokens: int) -> None:
+        self.spans.append([start, end, tokens])
+        self.adjacent = True
+
+    def _skip(self, non_space: int) -> None:
+        self.skipped_fragments += 1
+        self.skipped_chars += non_space
+        self.adjacent = False
+
+    def _unit(self, start: int, end: int) -> _Unit:
+        return _Unit(start, end, self.count_tokens(self.text[start:end]))
+
+    # -- windows ----------------------------------------------------------------------------
+
+    def _pack(self, units: Sequence[_Unit], i: int) -> None:
+        """Greedily pack units[i:] into consecutive windows and emit them."""
+        while i < len(units):
+            used, tokens = self._next_window(units[i], units, i + 1)
+            self._append(units[i].start, units[used - 1].end, tokens)
+            i = used
+
+    def _next_window(self, head: _Unit, rest: Sequence[_Unit], i: int) -> tuple[int, int]:
+        """Extend ``head`` (which fits) with rest[i:j] for the largest j that fits.
+
+        Returns (j, exact token count). Sums of per-unit counts decide cheaply; the real
+        ``count_tokens`` runs only near the limit and once on the final window, so packing
+        costs a small constant number of tokenizer passes over the text, not one per unit.
+        """
+        limit, slack, overhead = self.max, self.slack, self.overhead
+        start = head.start
+        estimate = head.tokens
+        exact_j, exact_tokens = i, head.tokens  # last extent whose count is known exactly
+        j = i
+        while j < len(rest):
+            after = estimate + max(0, rest[j].tokens - overhead)
+            if after <= limit - slack:
+                estimate = after
+                j += 1
+                continue
+            if after > limit + slack:
+                break
+            tokens = self.count_tokens(self.text[start : rest[j].end])
+            if tokens > limit:
+                break
+            j += 1
+            estimate = exact_tokens = tokens
+            exact_j = j
+        if j == exact_j:
+            return j, exact_tokens
+        tokens = self.count_tokens(self.text[start : rest[j - 1].end])
+        if tokens <= limit:
+            return j, tokens
+        # The estimate was too optimistic (the tokenizer is not additive): bisect.
+        good, bad = exact_j, j
+        while bad - good > 1:
+            mid = (good + bad) // 2
+            tokens = self.count_tokens(self.text[start : rest[mid - 1].end])
+            if tokens <= limit:
+                good, exact_tokens = mid, tokens
+            else:
+                bad = mid
+        return good, exact_tokens
+
+    def _sentence_units(self, whole: _Unit) -> list[_Unit]:
+        """Sentences of a span, each counted once; over-long ones broken into smaller pieces."""
+        units: list[_Unit] = []
+        spans = self._sentence_spans(whole.start, whole.end)
+        for s, e in spans:
+            unit = whole if len(spans) == 1 else self._unit(s, e)
+            if unit.tokens <= self.max:
+                units.append(unit)
+            else:
+                units.extend(self._word_pieces(unit))
+        return units
+
+    def _sentence_spans(self, start: int, end: int) -> list[tuple[int, int]]:
+        text = self.text
+        spans: list[tuple[int, int]] = []
+        current = start
+        for match in _SENT_END.finditer(text, start, end):
+            next_char = _NON_SPACE.search(text, match.end(), end)
+            if next_char is None or not self._is_boundary(match, next_char.group()):
+                continue
+            spans.append((current, match.end()))
+            current = next_char.start()
+        spans.append((current, end))
+        return spans
+
+    def _is_boundary(self, match: re.Match[str], next_char: str) -> bool:
+        if next_char.islower():  # "etc. and", "approx. five", "'Hurrah!' cried the crowd"
+            return False
+        if match.group().rstrip(_CLOSERS) != ".":
+            return True
+        dot = match.start()
+        before = self.text[max(0, dot - _ABBREV_LOOKBACK) : dot + 1].split()
+        word = before[-1].lstrip(_OPENERS).lower() if before else ""
+        return word not in _ABBREVIATIONS and _DOTTED.fullmatch(word) is None
+
+    def _word_pieces(self, unit: _Unit) -> list[_Unit]:
+        """Split an over-long sentence at whitespace into the longest runs of words that fit."""
+        words = [(m.start(), m.end()) for m in _WORD.finditer(self.text, unit.start, unit.end)]
+        ends = [e for _, e in words]
+        # First guess from the sentence's own density; later ones reuse the last window's size.
+        size = self._units_per_window(unit.tokens, len(words))
+        pieces: list[_Unit] = []
+        i = 0
+        while i < len(words):
+            used, tokens = self._longest_fit(words[i][0], ends, i, len(words), i + size)
+            if used == i:  # one word alone is too long
+                pieces.extend(self._char_pieces(self._unit(*words[i])))
+                i += 1
+            else:
+                pieces.append(_Unit(words[i][0], ends[used - 1], tokens))
+                size = used - i
+                i = used
+        return pieces
+
+    def _char_pieces(self, word: _Unit) -> list[_Unit]:
+        """Split one over-long word into the longest runs of characters that fit."""
+        start, end = word.start, word.end
+        ends = range(start + 1, end + 1)
+        size = self._units_per_window(word.tokens, end - start)
+        pieces: list[_Unit] = []
+        pos = start
+        while pos < end:
+            lo = pos - start
+            used, tokens = self._longest_fit(pos, ends, lo, len(ends), lo + size)
+            if used == lo:
+                raise ValueError(
+                    f"max_tokens={self.max} cannot hold even the single character "
+                    f"{self.text[pos]!r} ({self.count_tokens(self.text[pos])} tokens)"
+                )
+            pieces.append(_Unit(pos, ends[used - 1], tokens))
+            size = used - lo
+            pos = ends[used - 1]
+        return pieces
+
+    def _units_per_window(self, tokens: int, units: int) -> int:
+        """How many of ``units`` pieces sharing ``tokens`` tokens should fill one window."""
+        per_unit = max(tokens - self.overhead, 1) / max(units, 1)
+        return max(1, int((self.max - self.overhead) / per_unit))
+
+    def _longest_fit(
+        self, start: int, ends: Sequence[int], lo: int, hi: int, guess: int
+    ) -> tuple[int, int]:
+        """Largest j in (lo, hi] with text[start:ends[j-1]] fitting; (lo, -1) if none does.
+
+        Probes start at ``guess`` and move by inter- or extrapolating the token counts seen so
+        far (a few tokenizer calls per window on ordinary text); bisection takes over whenever
+        a probe fails to halve the bracket, so the worst case stays logarithmic.
+        """
+        limit, overhead = self.max, self.overhead
+        good, good_tokens = lo, overhead  # "no units" costs about the special tokens
+        bad, bad_tokens = hi + 1, -1  # bad_tokens < 0: no failing probe seen yet
+        probe = min(max(guess, lo + 1), hi)
+        step = 0  # the last extrapolation's step; repeated ones at least double it
+        while True:
+            width = bad - good
+            tokens = self.count_tokens(self.text[start : ends[probe - 1]])
+            if tokens <= limit:
+                good, good_tokens = probe, tokens
+            else:
+                bad, bad_tokens = probe, tokens
+            # A window counted at exactly the limit is full: no piece of text costs nothing.
+            if bad - good <= 1 or good_tokens == limit:
+                break
+            if bad_tokens < 0:  # only fits so far: extrapolate
+                per_unit = max(good_tokens - overhead, 1) / (good - lo)
+                step = max(int((limit - good_tokens) / per_unit), 2 * step, 1)
+                probe = min(good + step, hi)
+            elif 2 * (bad - good) > width or bad_tokens <= good_tokens:
+                probe = (good + bad) // 2
+            else:
+                share = (limit - good_tokens) / (bad_tokens - good_tokens)
+                probe = min(max(good + int((bad - good) * share), good + 1), bad - 1)
+        return (good, good_tokens) if good > lo else (lo, -1)
+
+
+def _smallest_true(lo: int, hi: int, predicate: Callable[[int], bool]) -> int:
+    """Smallest k in [lo, hi) with predicate(k), assuming it is monotone; hi if none.
+
+    Whatever is returned below hi was checked, so a non-monotone predicate costs optimality,
+    never correctness.
+    """
+    if lo >= hi:
+        return hi
+    if predicate(lo):
+        return lo
+    bad, good = lo, hi
+    while good - bad > 1:
+        mid = (bad + good) // 2
+        if predicate(mid):
+            good = mid
+        else:
+            bad = mid
+    return good

@@ -1,0 +1,124 @@
+"""Uncertainty and paired tests for model comparison.
+
+Passages of one article are not independent, so confidence intervals resample whole
+articles (``doc_id``), not passages. Two models are compared on the same resamples
+(paired bootstrap of the macro-F1 difference) and with McNemar's test on per-passage
+correctness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+Metric = Callable[[np.ndarray, np.ndarray], float]
+
+
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int = 3) -> float:
+    return float(
+        f1_score(y_true, y_pred, labels=list(range(n_labels)), average="macro", zero_division=0)
+    )
+
+
+def _group_index(groups: Sequence[Any]) -> list[np.ndarray]:
+    groups = np.asarray(groups)
+    _, inverse = np.unique(groups, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    return np.split(order, bounds)
+
+
+def bootstrap_resamples(groups: Sequence[Any], n_samples: int, seed: int) -> list[np.ndarray]:
+    """Row indices of ``n_samples`` cluster-bootstrap resamples (whole groups, replacement)."""
+    members = _group_index(groups)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(members), size=(n_samples, len(members)))
+    return [np.concatenate([members[g] for g in pick]) for pick in picks]
+
+
+def bootstrap_ci(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    groups: Sequence[Any],
+    *,
+    metric: Metric = macro_f1,
+    n_samples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """Point estimate and percentile interval of ``metric`` under the cluster bootstrap."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    values = np.array(
+        [metric(y_true[i], y_pred[i]) for i in bootstrap_resamples(groups, n_samples, seed)]
+    )
+    alpha = (1 - confidence) / 2
+    return {
+        "estimate": metric(y_true, y_pred),
+        "low": float(np.quantile(values, alpha)),
+        "high": float(np.quantile(values, 1 - alpha)),
+        "std": float(values.std(ddof=1)),
+    }
+
+
+def paired_bootstrap_difference(
+    y_true: np.ndarray,
+    pred_a: np.ndarray,
+    pred_b: np.ndarray,
+    groups: Sequence[Any],
+    *,
+    metric: Metric = macro_f1,
+    n_samples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """metric(A) - metric(B) on the same article resamples: interval and two-sided p."""
+    y_true, pred_a, pred_b = map(np.asarray, (y_true, pred_a, pred_b))
+    diffs = np.array(
+        [
+            metric(y_true[i], pred_a[i]) - metric(y_true[i], pred_b[i])
+            for i in bootstrap_resamples(groups, n_samples, seed)
+        ]
+    )
+    alpha = (1 - confidence) / 2
+    # share of resamples on the other side of zero, doubled: a percentile-bootstrap p-value
+    p = 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())
+    return {
+        "difference": metric(y_true, pred_a) - metric(y_true, pred_b),
+        "low": float(np.quantile(diffs, alpha)),
+        "high": float(np.quantile(diffs, 1 - alpha)),
+        "p_value": float(min(1.0, p)),
+    }
+
+
+def mcnemar(correct_a: np.ndarray, correct_b: np.ndarray) -> dict[str, Any]:
+    """McNemar's test on paired correctness; exact binomial when discordant pairs are few."""
+    from statsmodels.stats.contingency_tables import mcnemar as _mcnemar
+
+    a, b = np.asarray(correct_a, dtype=bool), np.asarray(correct_b, dtype=bool)
+    table = np.array([[np.sum(a & b), np.sum(a & ~b)], [np.sum(~a & b), np.sum(~a & ~b)]])
+    discordant = int(table[0, 1] + table[1, 0])
+    exact = discordant < 25
+    result = _mcnemar(table, exact=exact, correction=True)
+    return {
+        "table": table.tolist(),
+        "a_only_correct": int(table[0, 1]),
+        "b_only_correct": int(table[1, 0]),
+        "exact": exact,
+        "statistic": float(result.statistic),
+        "p_value": float(result.pvalue),
+    }
+
+
+def holm(p_values: Sequence[float]) -> list[float]:
+    """Holm-Bonferroni adjusted p-values (family-wise error over all pairwise tests)."""
+    p = np.asarray(p_values, dtype=float)
+    order = np.argsort(p)
+    adjusted = np.empty_like(p)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (len(p) - rank) * p[i]))
+        adjusted[i] = running
+    return adjusted.tolist()
