@@ -7,6 +7,8 @@ import os as _os
 _os.environ.setdefault("HF_HUB_OFFLINE", "1")
 _os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 _os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+_os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
+_os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from dprk_stance.labels import ID2LABEL, LABEL2ID, LABELS
 

@@ -47,6 +47,32 @@ PASSAGE_COLUMNS = (
     "model",
     "model_sha256",
 )
+_KEYS = tuple(label.replace("-", "_") for label in LABELS)
+SUMMARY_COLUMNS = (
+    "doc_id",
+    "source",
+    *META_FIELDS,
+    "passages",
+    "uncertain",
+    "share_uncertain",
+    "mean_confidence",
+    "skipped_fragments",
+    *(
+        f"{p}_{k}{s}"
+        for k in _KEYS
+        for p, s in (("n", ""), ("share", ""), ("top", "_passage"), ("top", "_p"), ("top", "_text"))
+    ),
+)
+
+
+_RESUMED_COUNTS = (
+    "passages",
+    "uncertain",
+    "skipped_fragments",
+    "skipped_chars",
+    "merged_fragments",
+    "split_paragraphs",
+)
 
 
 @dataclass(frozen=True)
@@ -169,6 +195,7 @@ def label_documents(
                     result,
                 )
                 state["documents_done"] += len(pending)
+                state["counts"] = {key: getattr(result, key) for key in _RESUMED_COUNTS}
                 _checkpoint(paths, state, passages_fh, summary_fh)
                 bar.update(n_pending)
                 rate = result.passages / max(time.perf_counter() - started, 1e-9)
@@ -217,14 +244,7 @@ def _open_work(
             with open(paths[name], "r+b") as fh:
                 fh.truncate(state[key])
         result.resumed_documents = state["documents_done"]
-        for key in (
-            "passages",
-            "uncertain",
-            "skipped_fragments",
-            "skipped_chars",
-            "merged_fragments",
-            "split_paragraphs",
-        ):
+        for key in _RESUMED_COUNTS:
             setattr(result, key, state["counts"][key])
         result.documents = state["documents_done"]
         return state
@@ -349,13 +369,19 @@ def _finalise(
     paths: dict[str, Path], result: LabelResult, run_key: dict[str, Any], failures: list[InputError]
 ) -> None:
     _convert(paths["work_passages"], paths["out"], PASSAGE_COLUMNS)
-    summaries = (
-        pd.read_json(paths["work_summary"], lines=True, dtype=False)
+    _convert(paths["work_summary"], paths["summary"], SUMMARY_COLUMNS)
+    chart_columns = ["doc_id", "date", "uncertain", *(f"n_{k}" for k in _KEYS)]
+    frames = (
+        [
+            chunk.reindex(columns=chart_columns)
+            for chunk in pd.read_json(
+                paths["work_summary"], lines=True, chunksize=20000, dtype=False
+            )
+        ]
         if paths["work_summary"].stat().st_size
-        else pd.DataFrame()
+        else []
     )
-    _convert(paths["work_summary"], paths["summary"], tuple(summaries.columns) or ("doc_id",))
-    shares_chart(summaries, paths["chart"])
+    shares_chart(pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(), paths["chart"])
     if failures:
         write_jsonl(
             paths["failures"],
@@ -380,6 +406,33 @@ def _finalise(
         paths[name].unlink(missing_ok=True)
 
 
+def column_type(name: str) -> str:
+    """Output column types by name, so every chunk (and every run) has the same schema."""
+    if (
+        name in ("passage", "start", "end", "passages", "skipped_fragments")
+        or name.startswith("n_")
+        or (name.startswith("top_") and name.endswith("_passage"))
+    ):
+        return "Int64"
+    if (
+        name.startswith(("p_", "share_"))
+        or name in ("confidence", "mean_confidence")
+        or (name.startswith("top_") and name.endswith("_p"))
+    ):
+        return "Float64"
+    if name == "uncertain":
+        return "boolean"
+    return "string"
+
+
+def _typed(chunk: pd.DataFrame, columns: Sequence[str], counts_uncertain: bool) -> pd.DataFrame:
+    chunk = chunk.reindex(columns=list(columns))
+    types = {c: column_type(c) for c in columns}
+    if counts_uncertain:  # in summaries "uncertain" is a count, not a flag
+        types["uncertain"] = "Int64"
+    return chunk.astype(types)
+
+
 def _convert(work: Path, final: Path, columns: Sequence[str]) -> None:
     """Stream the JSONL working file into the requested format, atomically."""
     suffix = final.suffix.lower()
@@ -387,6 +440,10 @@ def _convert(work: Path, final: Path, columns: Sequence[str]) -> None:
         with atomic_path(final) as tmp:
             shutil.copyfile(work, tmp)
         return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    is_summary = "passages" in columns
     with atomic_path(final) as tmp:
         chunks = (
             pd.read_json(work, lines=True, chunksize=20000, dtype=False)
@@ -394,27 +451,17 @@ def _convert(work: Path, final: Path, columns: Sequence[str]) -> None:
             else iter([pd.DataFrame(columns=list(columns))])
         )
         writer = None
-        first = True
-        for chunk in chunks:
-            chunk = chunk.reindex(columns=list(columns))
+        for i, chunk in enumerate(chunks):
+            chunk = _typed(chunk, columns, is_summary)
             if suffix == ".csv":
-                chunk.to_csv(tmp, mode="w" if first else "a", header=first, index=False)
-            else:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-
-                table = pa.Table.from_pandas(chunk.astype(_arrow_safe(chunk)), preserve_index=False)
-                if writer is None:
-                    writer = pq.ParquetWriter(tmp, table.schema)
-                writer.write_table(table.cast(writer.schema))
-            first = False
+                chunk.to_csv(tmp, mode="w" if i == 0 else "a", header=i == 0, index=False)
+                continue
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
         if writer is not None:
             writer.close()
-
-
-def _arrow_safe(chunk: pd.DataFrame) -> dict[str, str]:
-    """Metadata columns can be all-null in one chunk and text in another: keep them strings."""
-    return {c: "string" for c in chunk.columns if chunk[c].dtype == object}
 
 
 def shares_chart(summaries: pd.DataFrame, path: Path, max_documents: int = 60) -> None:

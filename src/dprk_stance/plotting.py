@@ -81,7 +81,7 @@ def stance_shares_png(
 ) -> None:
     """Stacked horizontal bars of stance shares per group (document, year or month)."""
     height = max(2.5, 0.28 * len(groups) + 1.2)
-    fig, ax = plt.subplots(figsize=(8, height))
+    fig, ax = plt.subplots(figsize=(8, height), layout="constrained")
     left = np.zeros(len(groups))
     for stance, values in shares.items():
         values = np.asarray(values, dtype=float)
@@ -98,11 +98,5 @@ def stance_shares_png(
     ax.set_xlim(0, 1)
     ax.set_xlabel("share of passages")
     ax.set_title(title)
-    ax.legend(
-        loc="lower center",
-        bbox_to_anchor=(0.5, 1.02 if len(groups) < 3 else 1.0),
-        ncol=4,
-        fontsize=7,
-        frameon=False,
-    )
+    fig.legend(loc="outside lower center", ncol=4, fontsize=7, frameon=False)
     _save(fig, path)

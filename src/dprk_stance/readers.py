@@ -25,6 +25,7 @@ __all__ = [
     "Document",
     "InputError",
     "iter_documents",
+    "suffix_of",
 ]
 
 SUPPORTED_SUFFIXES = (
@@ -91,6 +92,8 @@ def iter_documents(
     Problems become ``InputError``s passed to ``on_error`` while reading goes on with the next
     row or input; with no ``on_error`` the first one is raised.
     """
+    if isinstance(inputs, (str, Path)):  # one path, not a sequence of one-letter paths
+        inputs = [inputs]
     for item in inputs:
         for result in _read_input(item, text_column, stdin):
             if isinstance(result, Document):
@@ -113,10 +116,10 @@ def suffix_of(path: str | Path) -> str | None:
 
 # -- inputs -----------------------------------------------------------------------------------
 
-Result = Document | InputError
+_Result = Document | InputError
 
 
-def _read_input(item: str | Path, text_column: str, stdin: TextIO | None) -> Iterator[Result]:
+def _read_input(item: str | Path, text_column: str, stdin: TextIO | None) -> Iterator[_Result]:
     given = os.fspath(item)
     if isinstance(item, str) and item == "-":
         yield from _read_stdin(stdin if stdin is not None else sys.stdin)
@@ -154,7 +157,7 @@ def _walk(root: Path) -> tuple[list[Path], list[InputError]]:
     return found, errors
 
 
-def _read_stdin(stream: TextIO) -> Iterator[Result]:
+def _read_stdin(stream: TextIO) -> Iterator[_Result]:
     try:
         text = stream.read()
     except (OSError, UnicodeDecodeError) as exc:
@@ -167,7 +170,7 @@ def _read_stdin(stream: TextIO) -> Iterator[Result]:
     yield Document(STDIN_ID, text, STDIN_SOURCE, {})
 
 
-def _read_file(path: Path, source: str, doc_id: str, text_column: str) -> Iterator[Result]:
+def _read_file(path: Path, source: str, doc_id: str, text_column: str) -> Iterator[_Result]:
     """Yield a file's documents and row errors; a whole-file problem ends it as an error."""
     suffix = suffix_of(path)
     try:
@@ -307,7 +310,7 @@ _WHOLE_FILE_READERS: dict[str, Callable[[Path, str], tuple[str, dict[str, str]]]
 # -- record formats (streamed) ----------------------------------------------------------------
 
 
-def _read_jsonl(path: Path, source: str, text_column: str, *, gz: bool) -> Iterator[Result]:
+def _read_jsonl(path: Path, source: str, text_column: str, *, gz: bool) -> Iterator[_Result]:
     """One document per line, read line by line; a bad line is reported and skipped."""
     opener: Callable[..., Any] = gzip.open if gz else open
     line_no = 0
@@ -333,12 +336,13 @@ def _read_jsonl(path: Path, source: str, text_column: str, *, gz: bool) -> Itera
                     continue
                 yield _record_document(record, source, line_no, "line", text_column)
         except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip
-            raise InputError(source, line_no + 1, f"cannot read further: {exc}", "line") from None
+            row = line_no + 1 if line_no else None  # nothing read at all: the whole file
+            raise InputError(source, row, f"cannot read further: {exc}", "line") from None
     if not any_content:
         raise InputError(source, None, "empty file")
 
 
-def _read_csv(path: Path, source: str, text_column: str) -> Iterator[Result]:
+def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Result]:
     """One document per row, header first; rows are numbered as a spreadsheet shows them."""
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
@@ -382,7 +386,7 @@ def _decoded_lines(handle: Iterable[bytes]) -> Iterator[str]:
         yield line
 
 
-def _record_document(record: Any, source: str, number: int, unit: str, text_column: str) -> Result:
+def _record_document(record: Any, source: str, number: int, unit: str, text_column: str) -> _Result:
     if not isinstance(record, dict):
         return InputError(source, number, "not a JSON object", unit)
     text = record.get(text_column)

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Passage", "Segmentation", "segment"]
+__all__ = ["Passage", "Segmentation", "segment", "sentence_spans"]
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class _Segmenter:
             self.overhead = max(0, int(count_tokens("")))
         except Exception:  # a tokenizer that rejects "" just gets no allowance
             self.overhead = 0
-        # Within this many tokens of the limit, estimates are checked with a real count.
+        # Sums of counts this far over the limit are not worth checking with a real count.
         self.slack = max(1, max_tokens // 32)
         self.spans: list[list[int]] = []  # [start, end, tokens], tokens always exact
         self.adjacent = False  # whether spans[-1] may be extended (nothing skipped since)
@@ -259,13 +259,10 @@ class _Segmenter:
             return 0, None
         suffix = self._suffix_estimates(pending)
         first_body = max(0, units[0].tokens - self.overhead)
+        # A window may only start with a fragment if every fragment in it fits on its own.
+        oversized = max((k for k, u in enumerate(pending) if u.tokens > self.max), default=-1)
         lo = next(
-            (
-                k
-                for k in range(n)
-                if suffix[k] + first_body <= self.max + self.slack
-                and all(u.tokens <= self.max for u in pending[k:])
-            ),
+            (k for k in range(oversized + 1, n) if suffix[k] + first_body <= self.max + self.slack),
             n,
         )
         results: dict[int, tuple[int, int, int]] = {}
@@ -340,49 +337,49 @@ class _Segmenter:
     def _next_window(self, head: _Unit, rest: Sequence[_Unit], i: int) -> tuple[int, int]:
         """Extend ``head`` (which fits) with rest[i:j] for the largest j that fits.
 
-        Returns (j, exact token count). Sums of per-unit counts decide cheaply; the real
-        ``count_tokens`` runs only near the limit and once on the final window, so packing
-        costs a small constant number of tokenizer passes over the text, not one per unit.
+        Returns (j, exact token count). Units are counted once each; a window is first sized by
+        summing those counts (special tokens taken once) and then counted for real, usually
+        once, so packing costs a small constant number of tokenizer passes over the text.
         """
-        limit, slack, overhead = self.max, self.slack, self.overhead
+        limit, overhead = self.max, self.overhead
         start = head.start
-        estimate = head.tokens
-        exact_j, exact_tokens = i, head.tokens  # last extent whose count is known exactly
+        good_j, good_tokens = i, head.tokens  # the largest extent known to fit, exactly counted
+        estimate = summed = float(head.tokens)  # estimate = summed * scale after the last count
+        scale = 1.0
         j = i
-        while j < len(rest):
-            after = estimate + max(0, rest[j].tokens - overhead)
-            if after <= limit - slack:
-                estimate = after
+        allowance = 0  # a pessimistic sum earns a real count when just over the limit
+        while True:
+            while j < len(rest):
+                cost = max(0, rest[j].tokens - overhead)
+                if estimate + cost * scale > limit + allowance:
+                    break
+                estimate += cost * scale
+                summed += cost
                 j += 1
-                continue
-            if after > limit + slack:
-                break
-            tokens = self.count_tokens(self.text[start : rest[j].end])
-            if tokens > limit:
-                break
-            j += 1
-            estimate = exact_tokens = tokens
-            exact_j = j
-        if j == exact_j:
-            return j, exact_tokens
-        tokens = self.count_tokens(self.text[start : rest[j - 1].end])
-        if tokens <= limit:
-            return j, tokens
-        # The estimate was too optimistic (the tokenizer is not additive): bisect.
-        good, bad = exact_j, j
-        while bad - good > 1:
-            mid = (good + bad) // 2
-            tokens = self.count_tokens(self.text[start : rest[mid - 1].end])
+            if j == good_j or good_tokens == limit:
+                return good_j, good_tokens
+            tokens = self.count_tokens(self.text[start : rest[j - 1].end])
             if tokens <= limit:
-                good, exact_tokens = mid, tokens
-            else:
-                bad = mid
-        return good, exact_tokens
+                # The sum was exact or pessimistic (pieces counted apart cost more than
+                # together): learn the ratio on the content and try to go further.
+                if tokens < estimate and summed > overhead:
+                    scale = min(1.0, max(tokens - overhead, 0) / (summed - overhead))
+                    allowance = self.slack
+                good_j, good_tokens, estimate = j, tokens, float(tokens)
+                continue
+            # The sum was optimistic (the tokenizer is not additive here): search in between.
+            ends = [unit.end for unit in rest[good_j : j - 1]]
+            share = (limit - good_tokens) / max(tokens - good_tokens, 1)
+            guess = int(len(ends) * share)
+            used, fit_tokens = self._longest_fit(
+                start, ends, 0, len(ends), guess, good_tokens, (tokens, len(ends) + 1)
+            )
+            return (good_j + used, fit_tokens) if used > 0 else (good_j, good_tokens)
 
     def _sentence_units(self, whole: _Unit) -> list[_Unit]:
         """Sentences of a span, each counted once; over-long ones broken into smaller pieces."""
         units: list[_Unit] = []
-        spans = self._sentence_spans(whole.start, whole.end)
+        spans = sentence_spans(self.text, whole.start, whole.end)
         for s, e in spans:
             unit = whole if len(spans) == 1 else self._unit(s, e)
             if unit.tokens <= self.max:
@@ -390,29 +387,6 @@ class _Segmenter:
             else:
                 units.extend(self._word_pieces(unit))
         return units
-
-    def _sentence_spans(self, start: int, end: int) -> list[tuple[int, int]]:
-        text = self.text
-        spans: list[tuple[int, int]] = []
-        current = start
-        for match in _SENT_END.finditer(text, start, end):
-            next_char = _NON_SPACE.search(text, match.end(), end)
-            if next_char is None or not self._is_boundary(match, next_char.group()):
-                continue
-            spans.append((current, match.end()))
-            current = next_char.start()
-        spans.append((current, end))
-        return spans
-
-    def _is_boundary(self, match: re.Match[str], next_char: str) -> bool:
-        if next_char.islower():  # "etc. and", "approx. five", "'Hurrah!' cried the crowd"
-            return False
-        if match.group().rstrip(_CLOSERS) != ".":
-            return True
-        dot = match.start()
-        before = self.text[max(0, dot - _ABBREV_LOOKBACK) : dot + 1].split()
-        word = before[-1].lstrip(_OPENERS).lower() if before else ""
-        return word not in _ABBREVIATIONS and _DOTTED.fullmatch(word) is None
 
     def _word_pieces(self, unit: _Unit) -> list[_Unit]:
         """Split an over-long sentence at whitespace into the longest runs of words that fit."""
@@ -459,7 +433,14 @@ class _Segmenter:
         return max(1, int((self.max - self.overhead) / per_unit))
 
     def _longest_fit(
-        self, start: int, ends: Sequence[int], lo: int, hi: int, guess: int
+        self,
+        start: int,
+        ends: Sequence[int],
+        lo: int,
+        hi: int,
+        guess: int,
+        lo_tokens: int | None = None,
+        known_bad: tuple[int, int] | None = None,
     ) -> tuple[int, int]:
         """Largest j in (lo, hi] with text[start:ends[j-1]] fitting; (lo, -1) if none does.
 
@@ -468,8 +449,12 @@ class _Segmenter:
         a probe fails to halve the bracket, so the worst case stays logarithmic.
         """
         limit, overhead = self.max, self.overhead
-        good, good_tokens = lo, overhead  # "no units" costs about the special tokens
-        bad, bad_tokens = hi + 1, -1  # bad_tokens < 0: no failing probe seen yet
+        if hi <= lo:
+            return lo, -1
+        # lo_tokens: the count at lo if known ("no units" costs about the special tokens);
+        # known_bad: (tokens, j) of an extent beyond hi already known not to fit.
+        good, good_tokens = lo, overhead if lo_tokens is None else lo_tokens
+        bad_tokens, bad = known_bad if known_bad is not None else (-1, hi + 1)
         probe = min(max(guess, lo + 1), hi)
         step = 0  # the last extrapolation's step; repeated ones at least double it
         while True:
@@ -492,6 +477,38 @@ class _Segmenter:
                 share = (limit - good_tokens) / (bad_tokens - good_tokens)
                 probe = min(max(good + int((bad - good) * share), good + 1), bad - 1)
         return (good, good_tokens) if good > lo else (lo, -1)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Trimmed (start, end) spans of the sentences in text[start:end], which must be trimmed.
+
+    A sentence ends at ., !, ?, or an ellipsis, with any closing quotes or brackets, before
+    whitespace; not after an abbreviation ("Mr.", "No.", "etc."), an initial or dotted acronym
+    ("J.", "e.g.", "U.S."), nor when the next word starts in lower case. Decimals ("3.5") have
+    no whitespace after the point and so never end one.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    current = start
+    for match in _SENT_END.finditer(text, start, end):
+        next_char = _NON_SPACE.search(text, match.end(), end)
+        if next_char is None or not _is_boundary(text, start, match, next_char.group()):
+            continue
+        spans.append((current, match.end()))
+        current = next_char.start()
+    spans.append((current, end))
+    return spans
+
+
+def _is_boundary(text: str, start: int, match: re.Match[str], next_char: str) -> bool:
+    if next_char.islower():  # "etc. and", "approx. five", "'Hurrah!' cried the crowd"
+        return False
+    if match.group().rstrip(_CLOSERS) != ".":
+        return True
+    dot = match.start()
+    before = text[max(start, dot - _ABBREV_LOOKBACK) : dot + 1].split()
+    word = before[-1].lstrip(_OPENERS).lower() if before else ""
+    return word not in _ABBREVIATIONS and _DOTTED.fullmatch(word) is None
 
 
 def _smallest_true(lo: int, hi: int, predicate: Callable[[int], bool]) -> int:

@@ -110,13 +110,24 @@ def _open_live(directory: Path) -> Any:
 
     from dvclive import Live
 
-    inside = subprocess.run(["git", "rev-parse", "--is-inside-work-tree"], capture_output=True,
-                            text=True).stdout.strip() == "true"
-    has_head = subprocess.run(["git", "rev-parse", "--verify", "-q", "HEAD"],
-                              capture_output=True).returncode == 0
+    inside = (
+        subprocess.run(
+            ["git", "rev-parse", "--is-inside-work-tree"], capture_output=True, text=True
+        ).stdout.strip()
+        == "true"
+    )
+    has_head = (
+        subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", "HEAD"], capture_output=True
+        ).returncode
+        == 0
+    )
     if inside and not has_head:
-        print(f"warning: git repository without commits: DVCLive cannot log; no curves in "
-              f"{directory} (commit once to enable them)", file=sys.stderr)
+        print(
+            f"warning: git repository without commits: DVCLive cannot log; no curves in "
+            f"{directory} (commit once to enable them)",
+            file=sys.stderr,
+        )
         return _NoLive()
     return Live(dir=str(directory), dvcyaml=False, save_dvc_exp=False)
 

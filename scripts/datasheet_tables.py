@@ -1,0 +1,54 @@
+"""Print the datasheet's composition tables from the ingested corpus.
+
+Run after `dvc repro` (or `python -m dprk_stance.ingest`) and paste into data/README.md;
+tests/test_corpus.py checks that the datasheet's counts still match what ingest reports.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import pandas as pd
+
+from dprk_stance.labels import LABELS
+
+
+def table(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    lines = [
+        "| " + " | ".join([frame.index.name or "", *cols]) + " |",
+        "|" + "---|" * (len(cols) + 1),
+    ]
+    for idx, row in frame.iterrows():
+        lines.append("| " + " | ".join([str(idx), *(str(v) for v in row.tolist())]) + " |")
+    return "\n".join(lines)
+
+
+def main(path: str = "data/processed/passages.parquet") -> None:
+    t = pd.read_parquet(path)
+    print(f"**{len(t):,} passages** in **{t['doc_id'].nunique()} articles**\n")
+    counts = t["label"].value_counts().reindex(list(LABELS))
+    print("| label | passages | share |\n|---|---|---|")
+    for label, n in counts.items():
+        print(f"| `{label}` | {n} | {n / len(t):.1%} |")
+    print()
+    by_year = pd.crosstab(t["year"], t["label"]).reindex(columns=list(LABELS))
+    by_year["total"] = by_year.sum(axis=1)
+    print(table(by_year), "\n")
+    journals = pd.crosstab(t["journal"], t["label"]).reindex(columns=list(LABELS))
+    journals["articles"] = t.groupby("journal")["doc_id"].nunique()
+    print(table(journals), "\n")
+    print(table(pd.crosstab(t["topic"], t["label"]).reindex(columns=list(LABELS))), "\n")
+    diff = t["difficulty"].value_counts()
+    print("| difficulty | passages |\n|---|---|")
+    for name, n in diff.items():
+        print(f"| {name} | {n} |")
+    print()
+    tags = t.loc[t["difficulty"] == "hard", "notes"].str.extract(r"^([a-z-]+)")[0]
+    hard = pd.crosstab(tags, t.loc[t["difficulty"] == "hard", "label"])
+    hard.index.name = "hard-case tag"
+    print(table(hard.reindex(columns=list(LABELS), fill_value=0)))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

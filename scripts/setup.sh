@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Set up .venv for dprk-stance: CPU PyTorch first, then the project and its dev extras.
+#
+# torch is installed first and pinned, because an unpinned `torch` pulls a multi-GB CUDA
+# build. Where the default index has no CPU wheel, point TORCH_INDEX at one:
+#   TORCH_INDEX=https://download.pytorch.org/whl/cpu bash scripts/setup.sh
+# Idempotent: a second run only checks what is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
+
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+# pip, with its output shown only on failure (this machine's pip config warns per package)
+pip() {
+  local log
+  log=$(mktemp)
+  if ! .venv/bin/python -m pip --disable-pip-version-check -q "$@" >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    return 1
+  fi
+  grep -v "is ignored" "$log" || true
+  rm -f "$log"
+}
+
+pip install --upgrade pip
+if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '$TORCH_VERSION')" 2>/dev/null; then
+  if [ -n "${TORCH_INDEX:-}" ]; then
+    pip install "torch==$TORCH_VERSION" --index-url "$TORCH_INDEX"
+  else
+    pip install "torch==$TORCH_VERSION"
+  fi
+fi
+pip install -e ".[dev]" -c requirements/constraints.txt
+.venv/bin/python -c "import dprk_stance, torch, transformers; print('dprk-stance', dprk_stance.__version__, '| torch', torch.__version__, '| transformers', transformers.__version__)"

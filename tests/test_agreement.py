@@ -1,0 +1,59 @@
+import pandas as pd
+import pytest
+
+from dprk_stance.agreement import compare_runs, read_labelled
+from dprk_stance.labels import LABELS, prob_column
+
+
+def _run(labels, confidence=0.9):
+    rows = []
+    for i, label in enumerate(labels):
+        probs = {
+            prob_column(lab): (confidence if lab == label else (1 - confidence) / 2)
+            for lab in LABELS
+        }
+        rows.append(
+            {
+                "doc_id": f"d{i // 3}",
+                "passage": i % 3,
+                "start": 0,
+                "end": 10,
+                "text": f"passage {i}",
+                "label": label,
+                **probs,
+                "confidence": confidence,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def test_agreement_kappa_and_crosstab():
+    a = _run(["conservative"] * 5 + ["pro-diversification"] * 5)
+    b = _run(["conservative"] * 4 + ["pro-diversification"] * 6)
+    result = compare_runs(a, b)
+    assert result["matched_passages"] == 10
+    assert result["agreement"] == pytest.approx(0.9)
+    # po = 0.9, pe = 0.5*0.4 + 0.5*0.6 = 0.5 -> kappa = 0.8
+    assert result["cohen_kappa"] == pytest.approx(0.8)
+    assert result["crosstab"]["conservative"]["pro-diversification"] == 1
+    assert [d["passage"] for d in result["disagreements"]] == [1]
+
+
+def test_strongest_disagreements_first_and_unmatched_counted():
+    a = _run(["conservative", "conservative", "pro-decentralization"])
+    b = pd.concat(
+        [
+            _run(["pro-diversification"], 0.99),
+            _run(["pro-diversification"], 0.5).assign(passage=1),
+            _run(["pro-decentralization"]).assign(passage=7),
+        ]
+    )
+    result = compare_runs(a, b)
+    assert result["only_in_a"] == 1 and result["only_in_b"] == 1
+    assert [d["passage"] for d in result["disagreements"]] == [0, 1]
+
+
+def test_rejects_files_that_are_not_labelling_outputs(tmp_path):
+    pd.DataFrame({"x": [1]}).to_csv(tmp_path / "x.csv", index=False)
+    with pytest.raises(ValueError, match="not a dprk-stance labelling output"):
+        read_labelled(tmp_path / "x.csv")

@@ -1,0 +1,225 @@
+import gzip
+import io
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import KCNA
+
+from dprk_stance import label as label_module
+from dprk_stance.label import LabelOptions, label_documents, output_paths
+from dprk_stance.labels import LABELS, PROB_COLUMNS
+from dprk_stance.models import load_model
+from dprk_stance.text import normalize_text
+
+PARAS = [
+    "Enterprises should be given the right to draw up their own plans, fix prices for goods "
+    "produced beyond the plan and keep part of their earnings for reinvestment.",
+    "Trade should reach many countries and regions; economic development zones should welcome "
+    "foreign investors and tourism should become a source of foreign currency.",
+    "The state's unified guidance must be strengthened, and trade may only supplement the "
+    "self-supporting national economy built on our own raw materials.",
+]
+QUIET = LabelOptions(progress=False)
+
+
+def _docs(folder: Path) -> Path:
+    """One document per supported format, each holding the three paragraphs."""
+    import docx
+    from reportlab.lib.pagesizes import A4
+    from reportlab.pdfgen import canvas
+
+    folder.mkdir(parents=True, exist_ok=True)
+    body = "\n\n".join(PARAS)
+    (folder / "a.txt").write_text("Page 1\n\n" + body + "\n\n- 2 -\n", encoding="utf-8")
+    (folder / "b.md").write_text("# On trade\n\n" + body, encoding="utf-8")
+    (folder / "c.html").write_text(
+        "<html><head><title>Issue 3</title><style>p{}</style><script>var x=1;</script></head>"
+        "<body>" + "".join(f"<p>{p}</p>" for p in PARAS) + "</body></html>",
+        encoding="utf-8",
+    )
+    document = docx.Document()
+    for p in PARAS:
+        document.add_paragraph(p)
+    document.save(folder / "d.docx")
+    pdf = canvas.Canvas(str(folder / "e.pdf"), pagesize=A4)
+    y = 800
+    for p in PARAS:
+        words = p.split()
+        for i in range(0, len(words), 12):
+            pdf.drawString(40, y, " ".join(words[i : i + 12]))
+            y -= 14
+        y -= 20
+    pdf.save()
+    rows = [
+        {
+            "id": f"r{i}",
+            "date": f"2015-0{i + 1}-01",
+            "journal": "Kyongje Yongu",
+            "title": f"t{i}",
+            "text": p,
+        }
+        for i, p in enumerate(PARAS)
+    ]
+    (folder / "f.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    pd.DataFrame(rows).to_csv(folder / "g.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def docs(tmp_path_factory):
+    return _docs(tmp_path_factory.mktemp("docs"))
+
+
+@pytest.fixture(scope="module")
+def tfidf(trained):
+    return Path(trained.paths.models_dir) / "tfidf-logreg"
+
+
+def test_every_format_is_labelled(docs, tfidf, tmp_path):
+    result = label_documents([docs], tfidf, tmp_path / "out.csv", QUIET)
+    rows = pd.read_csv(result.out)
+    assert not result.failures
+    per_source = rows.groupby(rows["source"].map(lambda s: Path(s).suffix)).size().to_dict()
+    assert set(per_source) == {".txt", ".md", ".html", ".docx", ".pdf", ".jsonl", ".csv"}
+    assert per_source[".jsonl"] == per_source[".csv"] == 3  # one document per row
+    assert set(rows["label"]) <= set(LABELS)
+    assert (rows[list(PROB_COLUMNS)].sum(axis=1).round(6) == 1).all()
+    jsonl_rows = rows[rows["source"].str.endswith(".jsonl")]
+    assert set(jsonl_rows["journal"]) == {"Kyongje Yongu"} and jsonl_rows["date"].notna().all()
+    assert rows["model_sha256"].nunique() == 1 and len(rows["model_sha256"].iloc[0]) == 64
+    summary = pd.read_csv(result.summary)
+    assert summary["passages"].sum() == len(rows)
+    assert result.chart.read_bytes()[:4] == b"\x89PNG"
+    assert result.skipped_fragments >= 2  # "Page 1" and "- 2 -"
+
+
+def test_spans_point_back_into_the_document(docs, tfidf, tmp_path):
+    result = label_documents([docs / "a.txt"], tfidf, tmp_path / "out.jsonl", QUIET)
+    text = (docs / "a.txt").read_text(encoding="utf-8")
+    for row in map(json.loads, result.out.read_text().splitlines()):
+        assert normalize_text(text[row["start"] : row["end"]]) == row["text"]
+
+
+def test_no_passage_exceeds_the_model_window(trained, tmp_path):
+    model_dir = Path(trained.paths.models_dir) / "transformer"
+    long_doc = tmp_path / "long.txt"
+    long_doc.write_text(" ".join(PARAS * 20), encoding="utf-8")  # one paragraph, ~1,000 words
+    result = label_documents([long_doc], model_dir, tmp_path / "out.csv", QUIET)
+    model = load_model(model_dir)
+    rows = pd.read_csv(result.out)
+    assert len(rows) > 5 and result.split_paragraphs == 1
+    assert max(model.count_tokens(t) for t in rows["text"]) <= model.max_tokens
+
+
+def test_stdin(tfidf, tmp_path):
+    result = label_documents(
+        ["-"], tfidf, tmp_path / "out.csv", QUIET, stdin=io.StringIO("\n\n".join(PARAS))
+    )
+    rows = pd.read_csv(result.out)
+    assert len(rows) == 3 and set(rows["doc_id"]) == {"stdin"}
+
+
+def test_bad_file_among_good_ones(docs, tfidf, tmp_path, capsys):
+    from dprk_stance.cli import main
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    (bad / "empty.txt").write_text("   \n", encoding="utf-8")
+    (bad / "broken.jsonl").write_text(
+        '{"text": "fine passage that is long enough to keep"}\n{not json\n', encoding="utf-8"
+    )
+    out = tmp_path / "out.csv"
+    code = main(
+        [
+            "label",
+            str(docs / "a.txt"),
+            str(bad),
+            "--model",
+            str(tfidf),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "empty.txt" in err and "broken.jsonl, line 2" in err
+    rows = pd.read_csv(out)
+    assert set(rows["source"].map(lambda s: Path(s).name)) == {"a.txt", "broken.jsonl"}
+    failures = [json.loads(x) for x in output_paths(out)["failures"].read_text().splitlines()]
+    assert len(failures) == 2
+
+
+def test_resume_after_interruption_gives_the_same_rows(docs, tfidf, tmp_path, monkeypatch):
+    inputs = [docs]
+    options = LabelOptions(progress=False, chunk_passages=2)
+    reference = pd.read_csv(label_documents(inputs, tfidf, tmp_path / "ref.csv", options).out)
+
+    calls = {"n": 0}
+    original = label_module._score_and_write
+
+    def crash_on_third_chunk(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    out = tmp_path / "run.csv"
+    monkeypatch.setattr(label_module, "_score_and_write", crash_on_third_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        label_documents(inputs, tfidf, out, options)
+    monkeypatch.setattr(label_module, "_score_and_write", original)
+    assert not out.exists(), "no final output from an interrupted run"
+    work = output_paths(out)["work_passages"]
+    with open(work, "a", encoding="utf-8") as fh:  # a torn, half-written tail line
+        fh.write('{"doc_id": "torn", "pass')
+    result = label_documents(
+        inputs, tfidf, out, LabelOptions(progress=False, chunk_passages=2, resume=True)
+    )
+    assert result.resumed_documents == 2
+    resumed = pd.read_csv(out)
+    pd.testing.assert_frame_equal(resumed, reference)
+    assert not work.exists()
+
+
+def test_resume_refuses_a_different_run(docs, tfidf, tmp_path, monkeypatch):
+    out = tmp_path / "run.csv"
+    monkeypatch.setattr(label_module, "_finalise", lambda *a, **k: None)
+    label_documents([docs / "a.txt"], tfidf, out, QUIET)
+    monkeypatch.undo()
+    with pytest.raises(ValueError, match="other inputs"):
+        label_documents([docs / "b.md"], tfidf, out, LabelOptions(progress=False, resume=True))
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_output_formats_hold_the_same_rows(docs, tfidf, tmp_path, suffix):
+    csv = pd.read_csv(label_documents([docs], tfidf, tmp_path / "a.csv", QUIET).out)
+    out = label_documents([docs], tfidf, tmp_path / f"a{suffix}", QUIET).out
+    other = pd.read_parquet(out) if suffix == ".parquet" else pd.read_json(out, lines=True)
+    assert len(other) == len(csv)
+    assert other["label"].tolist() == csv["label"].tolist()
+
+
+@pytest.mark.parametrize("name", ["keywords", "tfidf-logreg", "embed-logreg", "transformer"])
+def test_every_model_kind_labels(trained, docs, name, tmp_path):
+    result = label_documents(
+        [docs / "a.txt"], Path(trained.paths.models_dir) / name, tmp_path / "out.csv", QUIET
+    )
+    assert len(pd.read_csv(result.out)) == 3
+
+
+def test_kcna_slice(tfidf, tmp_path):
+    if not KCNA.exists():
+        pytest.skip("../shared/data/kcna is absent")
+    sample = tmp_path / "kcna.jsonl"
+    with gzip.open(KCNA, "rt", encoding="utf-8") as src, open(sample, "w") as dst:
+        for i, line in enumerate(src):
+            if i == 200:
+                break
+            dst.write(line)
+    result = label_documents([sample], tfidf, tmp_path / "kcna.parquet", QUIET)
+    assert result.documents == 200 and not result.failures
+    rows = pd.read_parquet(result.out)
+    assert rows["date"].notna().all() and rows["doc_id"].str.startswith("kcna-").all()

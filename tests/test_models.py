@@ -1,0 +1,101 @@
+import numpy as np
+import pytest
+
+from dprk_stance.labels import LABELS
+from dprk_stance.models import load_model
+from dprk_stance.models.base import MODEL_FILE, ModelLoadError
+from dprk_stance.models.keywords import keyword_counts
+from dprk_stance.split import SPLITS
+
+TEXTS = [
+    "Enterprises should set their own plans and keep their earnings.",
+    "Trade must reach many countries; zones should welcome investors.",
+    "The state's unified guidance and self-reliance must come first.",
+]
+
+
+@pytest.mark.parametrize("name", ["keywords", "tfidf-logreg", "embed-logreg", "transformer"])
+def test_round_trip_gives_identical_probabilities(trained, name, tmp_path):
+    model_dir = f"{trained.paths.models_dir}/{name}"
+    model = load_model(model_dir)
+    probs = model.predict_proba(TEXTS)
+    assert probs.shape == (3, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
+    model.save(tmp_path / name)
+    again = load_model(tmp_path / name)
+    np.testing.assert_allclose(again.predict_proba(TEXTS), probs, rtol=1e-5, atol=1e-6)
+    assert again.temperature == model.temperature
+    assert set(model.predict(TEXTS)) <= set(LABELS)
+
+
+def test_sklearn_models_are_skops_not_pickle(trained):
+    from pathlib import Path
+
+    for name in ("keywords", "tfidf-logreg", "embed-logreg"):
+        files = {p.suffix for p in Path(trained.paths.models_dir, name).rglob("*") if p.is_file()}
+        assert ".skops" in files and not files & {".pkl", ".pickle", ".joblib", ".bin"}
+
+
+def test_transformer_directory_is_hf_format_with_label_maps(trained):
+    import json
+    from pathlib import Path
+
+    d = Path(trained.paths.models_dir) / "transformer"
+    assert (d / "model.safetensors").is_file() and (d / "tokenizer.json").is_file()
+    config = json.loads((d / "config.json").read_text())
+    assert config["id2label"] == {str(i): label for i, label in enumerate(LABELS)}
+    assert config["label2id"] == {label: i for i, label in enumerate(LABELS)}
+
+
+def test_trained_models_beat_chance_on_test(trained):
+    import pandas as pd
+
+    test = pd.read_parquet(f"{trained.paths.splits_dir}/test.parquet")
+    for name in ("tfidf-logreg", "transformer"):
+        pred = load_model(f"{trained.paths.models_dir}/{name}").predict(test["text"].tolist())
+        assert np.mean(np.array(pred) == test["label"].to_numpy()) > 0.6, name
+    assert SPLITS == ("train", "dev", "test")
+
+
+def test_not_a_model_directory(tmp_path):
+    with pytest.raises(ModelLoadError, match=MODEL_FILE):
+        load_model(tmp_path)
+
+
+def test_skops_refuses_foreign_types(tmp_path):
+    import skops.io as sio
+
+    from dprk_stance.models.skops_io import load_skops
+
+    class Foreign:
+        pass
+
+    sio.dump({"x": Foreign()}, tmp_path / "x.skops")
+    with pytest.raises(RuntimeError, match="refusing"):
+        load_skops(tmp_path / "x.skops")
+
+
+def test_keyword_counts_fold_romanisation():
+    counts = keyword_counts(
+        [
+            "We rely on charyŏk kaengsaeng and the self-supporting economy.",
+            "Independent-accounting enterprises under SERMS",
+            "Nothing relevant here.",
+        ]
+    )
+    assert counts[0, 2] == 2 and counts[1, 0] >= 1 and counts[2].sum() == 0
+
+
+def test_int8_path_agrees_with_fp32(trained):
+    import pandas as pd
+
+    texts = pd.read_parquet(f"{trained.paths.splits_dir}/test.parquet")["text"].tolist()
+    fp32 = load_model(f"{trained.paths.models_dir}/transformer").predict(texts)
+    int8 = load_model(f"{trained.paths.models_dir}/transformer", int8=True).predict(texts)
+    agreement = np.mean(np.array(fp32) == np.array(int8))
+    assert agreement >= 0.98, agreement
+
+
+def test_int8_is_refused_for_non_transformers(trained):
+    with pytest.raises(NotImplementedError, match="int8"):
+        load_model(f"{trained.paths.models_dir}/tfidf-logreg", int8=True)

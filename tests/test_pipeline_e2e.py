@@ -1,0 +1,113 @@
+"""The real `dvc repro` and `dvc exp run` on the repo's dvc.yaml and params.yaml, in a
+temporary git repository, with the backbone pointed at a tiny random BERT."""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+pytestmark = pytest.mark.e2e
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env['PATH']}"
+    env.update(
+        GIT_AUTHOR_NAME="t",
+        GIT_AUTHOR_EMAIL="t@example.invalid",
+        GIT_COMMITTER_NAME="t",
+        GIT_COMMITTER_EMAIL="t@example.invalid",
+        DVC_NO_ANALYTICS="1",
+        HF_HUB_OFFLINE="1",
+    )
+    return env
+
+
+def _run(repo: Path, *cmd: str) -> str:
+    proc = subprocess.run(cmd, cwd=repo, env=_env(), capture_output=True, text=True)
+    assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}"
+    return proc.stdout + proc.stderr
+
+
+def _dvc(repo: Path, *args: str) -> str:
+    return _run(repo, sys.executable, "-m", "dvc", *args)
+
+
+def _stages_run(output: str) -> set[str]:
+    return set(re.findall(r"Running stage '([^']+)'", output))
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory, tiny_bert):
+    repo = tmp_path_factory.mktemp("project")
+    for name in ("dvc.yaml", "params.yaml"):
+        shutil.copy(REPO / name, repo / name)
+    shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "data" / "raw", repo / "data" / "raw")
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    params["train"].update(backbone=str(tiny_bert), epochs=2, max_length=64, learning_rate=1e-3)
+    params["embed_logreg"].update(backbone=str(tiny_bert), max_length=64)
+    params["compare"]["bootstrap_samples"] = 200
+    params["crossval"]["folds"] = 2
+    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
+    (repo / ".gitignore").write_text(".cache/\n")
+    _run(repo, "git", "init", "-q")
+    _dvc(repo, "init", "-q")
+    _run(repo, "git", "add", "-A")
+    _run(repo, "git", "commit", "-qm", "init")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def first_repro(repo):
+    return _dvc(repo, "repro")
+
+
+def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    expected = {"ingest", "split", "crossval", "compare"} | {
+        f"{stage}@{m}" for m in params["models"] for stage in ("train", "evaluate")
+    }
+    assert _stages_run(first_repro) == expected
+    for model in params["models"]:
+        metrics = json.loads((repo / "metrics" / f"{model}.json").read_text())
+        assert 0 <= metrics["macro_f1"] <= 1 and 0 <= metrics["accuracy"] <= 1
+        assert 0 <= metrics["ece_calibrated"] <= 1
+        assert (repo / "models" / model / "stance_model.json").is_file()
+    board = json.loads((repo / "reports" / "leaderboard.json").read_text())
+    assert {r["model"] for r in board["models"]} == set(params["models"])
+    assert (repo / "reports" / "leaderboard.md").is_file()
+    assert (repo / "dvclive" / "transformer" / "metrics.json").is_file()
+    shown = json.loads(_dvc(repo, "metrics", "show", "--json"))
+    assert shown, "dvc metrics show sees the declared metrics"
+
+
+def test_second_repro_runs_nothing(repo, first_repro):
+    out = _dvc(repo, "repro")
+    assert _stages_run(out) == set(), out
+    assert "didn't change" in out or "up to date" in out.lower()
+
+
+def test_changing_a_train_param_reruns_only_the_transformer(repo, first_repro):
+    _run(repo, "git", "add", "-A")
+    _run(repo, "git", "commit", "-qm", "first repro")
+    out = _dvc(repo, "exp", "run", "-S", "train.learning_rate=0.002")
+    assert _stages_run(out) == {"train@transformer", "evaluate@transformer", "compare"}, out
+    table = json.loads(_dvc(repo, "exp", "show", "--json"))
+    experiments = [
+        exp
+        for rev in table
+        for exp_list in (rev.get("experiments") or [])
+        for exp in exp_list.get("revs", [])
+    ]
+    values = [
+        e["data"]["params"]["params.yaml"]["data"]["train"]["learning_rate"] for e in experiments
+    ]
+    assert 0.002 in values, json.dumps(table)[:2000]

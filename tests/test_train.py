@@ -1,0 +1,96 @@
+import json
+from pathlib import Path
+
+import pytest
+from conftest import tiny_config
+
+from dprk_stance.ingest import ingest
+from dprk_stance.split import split
+from dprk_stance.train import SUMMARY_FILE, train
+
+
+def test_training_summary_and_calibration_are_saved(trained):
+    d = Path(trained.paths.models_dir) / "transformer"
+    summary = json.loads((d / SUMMARY_FILE).read_text())
+    meta = json.loads((d / "stance_model.json").read_text())
+    assert summary["train_passages"] > 0 and summary["train_seconds"] > 0
+    assert summary["dev_history"], "early stopping needs a dev evaluation per epoch"
+    assert meta["temperature"] == pytest.approx(summary["temperature"])
+    assert meta["abstain_threshold"] == trained.calibration.abstain_threshold
+    assert (Path(trained.paths.dvclive_dir) / "transformer" / "metrics.json").is_file()
+    assert not (Path(trained.paths.checkpoints_dir) / "transformer").exists()
+
+
+def test_model_not_in_params_is_refused(trained):
+    cfg = type(trained).from_dict({**trained.to_dict(), "models": {"keywords": "keywords"}})
+    with pytest.raises(ValueError, match="not listed"):
+        train(cfg, "transformer")
+
+
+def test_same_seed_same_model_and_metrics(tmp_path, corpus_dir, tiny_bert):
+    from dprk_stance.evaluate import evaluate
+
+    results = []
+    for run in ("a", "b"):
+        cfg = tiny_config(tmp_path / run, tiny_bert, train={"epochs": 2})
+        (tmp_path / run / "data").mkdir(parents=True)
+        (tmp_path / run / "data" / "raw").symlink_to(corpus_dir)
+        ingest(cfg)
+        split(cfg)
+        train(cfg, "transformer")
+        metrics = evaluate(cfg, "transformer")
+        results.append(
+            {k: metrics[k] for k in ("macro_f1", "accuracy", "temperature", "ece_calibrated")}
+        )
+    assert results[0] == results[1]
+
+
+def test_resumes_from_a_checkpoint_of_the_same_run(tmp_path, corpus_dir, tiny_bert):
+    """An interrupted train stage continues from its last epoch checkpoint."""
+    from dprk_stance.models import build_model
+    from dprk_stance.train import encode_labels, read_split
+
+    cfg = tiny_config(tmp_path, tiny_bert, train={"epochs": 2})
+    (tmp_path / "data").mkdir(exist_ok=True)
+    if not (tmp_path / "data" / "raw").exists():
+        (tmp_path / "data" / "raw").symlink_to(corpus_dir)
+    ingest(cfg)
+    split(cfg)
+    tr, dev = read_split(cfg, "train"), read_split(cfg, "dev")
+
+    class Interrupt(Exception):
+        pass
+
+    from transformers import TrainerCallback
+
+    class StopAfterFirstSave(TrainerCallback):
+        def on_save(self, *args, **kwargs):
+            raise Interrupt
+
+    work = Path(cfg.paths.checkpoints_dir) / "transformer"
+    model = build_model("transformer", cfg.train, seed=cfg.seed)
+    model.checkpoint_dir = work
+    import transformers
+
+    original = transformers.Trainer.__init__
+
+    def patched(self, *a, **kw):
+        kw["callbacks"] = [*kw.get("callbacks", []), StopAfterFirstSave()]
+        original(self, *a, **kw)
+
+    transformers.Trainer.__init__ = patched
+    try:
+        with pytest.raises(Interrupt):
+            model.fit(
+                tr["text"].tolist(), encode_labels(tr), dev["text"].tolist(), encode_labels(dev)
+            )
+    finally:
+        transformers.Trainer.__init__ = original
+    assert list(work.glob("checkpoint-*"))
+    again = build_model("transformer", cfg.train, seed=cfg.seed)
+    again.checkpoint_dir = work
+    summary = again.fit(
+        tr["text"].tolist(), encode_labels(tr), dev["text"].tolist(), encode_labels(dev)
+    )
+    assert summary["resumed_from_checkpoint"] is True
+    assert summary["epochs_run"] == pytest.approx(2.0)
