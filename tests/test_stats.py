@@ -63,3 +63,14 @@ def test_paired_difference_detects_a_real_gap():
 
 def test_holm_adjustment():
     assert holm([0.01, 0.04, 0.03]) == pytest.approx([0.03, 0.06, 0.06])
+
+
+def test_fast_macro_f1_matches_sklearn():
+    from sklearn.metrics import f1_score
+
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        n = int(rng.integers(1, 40))
+        y, pred = rng.integers(0, 3, n), rng.integers(0, 3, n)
+        expected = f1_score(y, pred, labels=[0, 1, 2], average="macro", zero_division=0)
+        assert macro_f1(y, pred) == pytest.approx(expected)

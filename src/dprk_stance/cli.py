@@ -162,6 +162,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from dprk_stance import __version__
+    from dprk_stance.label import LabelOptions
 
     parser = argparse.ArgumentParser(
         prog="dprk-stance",
@@ -170,6 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dprk-stance {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
+    defaults = LabelOptions()
 
     lab = sub.add_parser(
         "label",
@@ -189,14 +191,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="abstention threshold (default: the one stored with the model)",
     )
-    lab.add_argument("--batch-size", type=int, default=32)
+    lab.add_argument("--batch-size", type=int, default=defaults.batch_size)
     lab.add_argument(
-        "--chunk", type=int, default=1024, help="passages scored (and checkpointed) together"
+        "--chunk",
+        type=int,
+        default=defaults.chunk_passages,
+        help="passages scored (and checkpointed) together",
     )
     lab.add_argument(
         "--min-chars",
         type=int,
-        default=40,
+        default=defaults.min_chars,
         help="paragraphs shorter than this are fragments (merged or skipped)",
     )
     lab.add_argument("--text-column", default="text", help="text column of .jsonl/.csv inputs")

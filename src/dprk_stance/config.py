@@ -122,13 +122,6 @@ class CrossvalConfig:
     models: tuple[str, ...] = ("keywords", "tfidf-logreg", "embed-logreg")
 
 
-@dataclass(frozen=True)
-class LabelConfig:
-    batch_size: int = 32
-    chunk_passages: int = 1024
-    min_chars: int = 40
-
-
 # Model name (as listed in ``models``) -> its params.yaml section.
 MODEL_SECTIONS: dict[str, str] = {
     "keywords": "keywords",
@@ -155,7 +148,6 @@ class Config:
     evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
     compare: CompareConfig = field(default_factory=CompareConfig)
     crossval: CrossvalConfig = field(default_factory=CrossvalConfig)
-    label: LabelConfig = field(default_factory=LabelConfig)
 
     def __post_init__(self) -> None:
         unknown = [m for m in (*self.models, *self.crossval.models) if m not in MODEL_NAMES]

@@ -128,6 +128,11 @@ def leakage(rows: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
     }
 
 
+def _bootstrap_p(p: float, n_samples: int) -> str:
+    """A percentile-bootstrap p-value of 0 only means "below the resolution 2/n"."""
+    return f"< {2 / n_samples:.4f}" if p == 0 else f"{p:.3f}"
+
+
 def render_markdown(board: dict[str, Any], cv: dict[str, Any]) -> str:
     pct = round(board["bootstrap"]["confidence"] * 100)
     lines = [
@@ -146,7 +151,7 @@ def render_markdown(board: dict[str, Any], cv: dict[str, Any]) -> str:
             f"| {r['model']} | {r['macro_f1']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] "
             f"| {r['accuracy']:.3f} | {r['hard_macro_f1']:.3f} [{r['hard_ci_low']:.3f}, "
             f"{r['hard_ci_high']:.3f}] | {r['ece_calibrated']:.3f} | {r['train_seconds']:.1f} "
-            f"| {r['inference_passages_per_s']:.0f} | {r['size_on_disk_mb']:.1f} |"
+            f"| {r['inference_passages_per_s']:.0f} | {r['size_on_disk_mb']:.2f} |"
         )
     lines += [
         "",
@@ -158,11 +163,12 @@ def render_markdown(board: dict[str, Any], cv: dict[str, Any]) -> str:
         "| A | B | ΔF1 [CI] | bootstrap p | McNemar p | Holm p | A-only / B-only correct |",
         "|---|---|---|---|---|---|---|",
     ]
+    n_boot = board["bootstrap"]["n_samples"]
     for p in board["pairs"]:
         lo, hi = p["difference_ci"]
         lines.append(
             f"| {p['a']} | {p['b']} | {p['macro_f1_difference']:+.3f} [{lo:+.3f}, "
-            f"{hi:+.3f}] | {p['bootstrap_p']:.3f} | {p['mcnemar_p']:.3g} "
+            f"{hi:+.3f}] | {_bootstrap_p(p['bootstrap_p'], n_boot)} | {p['mcnemar_p']:.3g} "
             f"| {p['mcnemar_p_holm']:.3g} | {p['a_only_correct']} / "
             f"{p['b_only_correct']} |"
         )

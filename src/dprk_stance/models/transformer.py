@@ -172,9 +172,13 @@ class TransformerModel(StanceModel):
 
     def quantize(self) -> TransformerModel:
         """Dynamic int8 quantisation of every Linear layer (weights int8, activations fp32)."""
-        self.model = torch.ao.quantization.quantize_dynamic(
-            self.model, {torch.nn.Linear}, dtype=torch.qint8
-        )
+        import warnings
+
+        with warnings.catch_warnings():  # torch.ao is deprecated in favour of torchao, which
+            warnings.simplefilter("ignore")  # is not a dependency; 2.13 still ships it
+            self.model = torch.ao.quantization.quantize_dynamic(
+                self.model, {torch.nn.Linear}, dtype=torch.qint8
+            )
         self.quantized = True
         return self
 
