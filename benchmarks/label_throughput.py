@@ -28,7 +28,7 @@ KCNA = REPO.parent / "shared" / "data" / "kcna" / "kcna-en-2011-2012.jsonl.gz"
 PATHS = {
     "a": "transformers.pipeline (batch_size=32)",
     "b": "dprk-stance label (fp32)",
-    "c": "dprk-stance label --int8",
+    "c": "dprk-stance label --int8 (ONNX Runtime)",
 }
 
 
@@ -53,11 +53,10 @@ def kcna_passages(n: int, seed: int, model_dir: Path) -> list[str]:
 
 def child(path: str, model_dir: str, passages_file: str, test_file: str) -> dict:
     """Run one path; return timing, predictions and peak memory of this process."""
-    import numpy as np
     import pandas as pd
     import torch
 
-    import dprk_stance  # noqa: F401  (offline mode before transformers is imported)
+    import dprk_stance
 
     torch.set_num_threads(os.cpu_count() or 1)
     passages = json.loads(Path(passages_file).read_text())
@@ -77,7 +76,13 @@ def child(path: str, model_dir: str, passages_file: str, test_file: str) -> dict
             max(r, key=lambda d: d["score"])["label"] for r in clf(test["text"].tolist(), **kwargs)
         ]
         bench_pred = None
+        scoring_seconds = seconds
     else:
+        # import what loading the model will import, as path (a) did before its timer
+        import onnxruntime  # noqa: F401
+        import transformers  # noqa: F401
+
+        import dprk_stance.models.transformer  # noqa: F401
         from dprk_stance.label import LabelOptions, label_documents
         from dprk_stance.labels import LABELS
         from dprk_stance.models import load_model
@@ -97,18 +102,23 @@ def child(path: str, model_dir: str, passages_file: str, test_file: str) -> dict
             assert len(rows) == len(passages), (len(rows), len(passages))
             bench_pred = rows["label"].tolist()
         model = load_model(model_dir, int8=path == "c")
+        model.inference_batch_size = options.batch_size
+        model.predict_proba(passages[:8])  # warm-up, as for (a)
+        started = time.perf_counter()
+        model.predict_proba(passages)
+        scoring_seconds = time.perf_counter() - started
         test_pred = [LABELS[i] for i in model.predict_proba(test["text"].tolist()).argmax(1)]
     from sklearn.metrics import f1_score
 
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "seconds": seconds,
+        "scoring_seconds": scoring_seconds,
         "peak_rss_mb": peak_kb / 1024,
         "test_macro_f1": float(f1_score(test["label"], test_pred, average="macro")),
         "test_pred": list(map(str, test_pred)),
         "bench_pred": bench_pred,
         "threads": torch.get_num_threads(),
-        "_np": np.__version__,
     }
 
 
@@ -191,8 +201,12 @@ def main() -> None:
         "passages": len(passages),
         "tokens_with_special": tokens,
         "note": "(a) times the pipeline call only (model loaded, warmed up); (b) and (c) time "
-        "the whole label_documents call: model load, reading, segmentation, scoring "
-        "and writing the Parquet outputs.",
+        "the whole label_documents call: model load (and, for c, ONNX export and int8 "
+        "quantisation), reading, segmentation, scoring and writing the Parquet outputs. "
+        "Library imports happen before every timer. scoring_*: the model already loaded and "
+        "warmed up for every path, the same passages scored in one call (the pipeline call "
+        "for (a); StanceModel.predict_proba with length-sorted batches of the label default "
+        "size for (b) and (c)): the like-for-like comparison.",
         "paths": {},
     }
     for path, name in PATHS.items():
@@ -204,6 +218,8 @@ def main() -> None:
             "passages_per_s": round(rate, 2),
             "useful_tokens_per_s": round(tokens / r["seconds"]),
             "speedup_vs_a": round(rate / base, 2),
+            "scoring_passages_per_s": round(len(passages) / r["scoring_seconds"], 2),
+            "scoring_speedup_vs_a": round(results["a"]["seconds"] / r["scoring_seconds"], 2),
             "peak_rss_mb": round(r["peak_rss_mb"], 1),
             "test_macro_f1": round(r["test_macro_f1"], 4),
             "threads": r["threads"],
@@ -220,8 +236,10 @@ def main() -> None:
     }
     p = report["paths"]
     report["targets"] = {
-        "b_at_least_3x_a": p["b"]["speedup_vs_a"] >= 3,
-        "c_at_least_5x_a": p["c"]["speedup_vs_a"] >= 5,
+        "b_at_least_3x_a_end_to_end": p["b"]["speedup_vs_a"] >= 3,
+        "c_at_least_5x_a_end_to_end": p["c"]["speedup_vs_a"] >= 5,
+        "b_at_least_3x_a_scoring": p["b"]["scoring_speedup_vs_a"] >= 3,
+        "c_at_least_5x_a_scoring": p["c"]["scoring_speedup_vs_a"] >= 5,
         "c_macro_f1_loss_at_most_0.01": p["b"]["test_macro_f1"] - p["c"]["test_macro_f1"] <= 0.01,
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)

@@ -184,7 +184,11 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument("--model", required=True, help="a model directory (e.g. models/transformer)")
     lab.add_argument("--out", required=True, help="output file: .csv, .jsonl or .parquet")
     lab.add_argument("--resume", action="store_true", help="continue an interrupted run")
-    lab.add_argument("--int8", action="store_true", help="dynamic int8 quantisation (faster)")
+    lab.add_argument(
+        "--int8",
+        action="store_true",
+        help="int8 weights through ONNX Runtime (faster; transformer models only)",
+    )
     lab.add_argument(
         "--threshold",
         type=float,

@@ -102,7 +102,7 @@ class CalibrationConfig:
 @dataclass(frozen=True)
 class EvaluateConfig:
     n_bins: int = 10
-    batch_size: int = 32
+    batch_size: int = 16
 
 
 @dataclass(frozen=True)
