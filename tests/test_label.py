@@ -223,3 +223,16 @@ def test_kcna_slice(tfidf, tmp_path):
     assert result.documents == 200 and not result.failures
     rows = pd.read_parquet(result.out)
     assert rows["date"].notna().all() and rows["doc_id"].str.startswith("kcna-").all()
+
+
+def test_off_topic_passages_are_flagged_uncertain(tfidf, tmp_path):
+    news = (
+        "The football match in the capital ended two to one after extra time, and the "
+        "crowd of spectators cheered the players of both teams warmly."
+    )
+    doc = tmp_path / "mixed.txt"
+    doc.write_text(PARAS[0] + "\n\n" + news + "\n", encoding="utf-8")
+    rows = pd.read_csv(label_documents([doc], tfidf, tmp_path / "o.csv", QUIET).out)
+    assert rows["off_topic"].tolist() == [False, True]
+    assert rows["uncertain"].iloc[1]
+    assert rows["relevance"].iloc[0] > rows["relevance"].iloc[1]

@@ -108,7 +108,6 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from dprk_stance.label import score_passages
     from dprk_stance.labels import LABELS
     from dprk_stance.models import load_model
     from dprk_stance.segment import segment
@@ -124,7 +123,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         text, lambda s: model.count_tokens(normalize_text(s)), model.max_tokens, min_chars=1
     )
     passages = [normalize_text(p.text) for p in seg.passages]
-    probs, confidence, uncertain = score_passages(model, passages, threshold)
+    scored = model.assess(passages, threshold)
     rows = [
         {
             "passage": i,
@@ -132,17 +131,23 @@ def _cmd_predict(args: argparse.Namespace) -> int:
             "probabilities": {
                 label: round(float(v), 4) for label, v in zip(LABELS, p, strict=True)
             },
-            "confidence": round(float(c), 4),
-            "uncertain": bool(u),
+            "confidence": round(float(scored.confidence[i]), 4),
+            "relevance": round(float(scored.relevance[i]), 4),
+            "off_topic": bool(scored.off_topic[i]),
+            "uncertain": bool(scored.uncertain[i]),
         }
-        for i, (p, c, u) in enumerate(zip(probs, confidence, uncertain, strict=True))
+        for i, p in enumerate(scored.probs)
     ]
     if args.json:
         print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1))
         return 0
     for row in rows:
         prefix = f"[passage {row['passage']}] " if len(rows) > 1 else ""
-        flag = f"  (uncertain: below threshold {threshold:.2f})" if row["uncertain"] else ""
+        flag = ""
+        if row["off_topic"]:
+            flag = "  (uncertain: unlike any stance-bearing passage the model was trained on)"
+        elif row["uncertain"]:
+            flag = f"  (uncertain: confidence below threshold {threshold:.2f})"
         print(f"{prefix}{row['label']}  confidence {row['confidence']:.3f}{flag}")
         for label, value in row["probabilities"].items():
             print(f"  {label:<22} {value:.3f}")

@@ -97,6 +97,7 @@ class KeywordsConfig:
 class CalibrationConfig:
     temperature: bool = True
     abstain_threshold: float = 0.55
+    relevance_quantile: float = 0.02  # 0 = no relevance gate
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,9 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, 
     }
 
 
-def prediction_table(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -> pd.DataFrame:
+def prediction_table(
+    frame: pd.DataFrame, probs: np.ndarray, threshold: float, off_topic: np.ndarray
+) -> pd.DataFrame:
     keep = [
         c
         for c in ("id", "doc_id", "journal", "year", "topic", "difficulty", "label")
@@ -63,7 +65,8 @@ def prediction_table(frame: pd.DataFrame, probs: np.ndarray, threshold: float) -
     for column, values in zip(PROB_COLUMNS, probs.T, strict=True):
         out[column] = values
     out["confidence"] = probs.max(axis=1)
-    out["uncertain"] = out["confidence"] < threshold
+    out["off_topic"] = off_topic
+    out["uncertain"] = (out["confidence"] < threshold) | off_topic
     return out
 
 
@@ -83,6 +86,8 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
     raw = probabilities(logits, 1.0)
     calibrated = probabilities(logits, model.temperature)
     pred = calibrated.argmax(axis=1)
+    gate = model.relevance
+    off_topic = gate.off_topic(gate.scores(texts)) if gate else np.zeros(len(texts), dtype=bool)
 
     hard = (test["difficulty"] == "hard").to_numpy()
     n_bins = cfg.evaluate.n_bins
@@ -100,7 +105,10 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
         "ece_calibrated": expected_calibration_error(calibrated, y, n_bins),
         "temperature": model.temperature,
         "abstain_threshold": model.abstain_threshold,
-        "uncertain_share": float((calibrated.max(axis=1) < model.abstain_threshold).mean()),
+        "off_topic_share": float(off_topic.mean()),
+        "uncertain_share": float(
+            ((calibrated.max(axis=1) < model.abstain_threshold) | off_topic).mean()
+        ),
         "train_seconds": summary["train_seconds"],
         "inference_passages_per_s": len(test) / seconds if seconds > 0 else float("nan"),
         "size_on_disk_mb": dir_size(model_dir) / 1e6,
@@ -124,7 +132,7 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
     reliability_png(curves, f"{name}: reliability (test)", plots / "reliability.png")
     write_table(
         Path(cfg.paths.predictions_dir) / f"{name}.csv",
-        prediction_table(test, calibrated, model.abstain_threshold),
+        prediction_table(test, calibrated, model.abstain_threshold, off_topic),
     )
     write_json(Path(cfg.paths.metrics_dir) / f"{name}.json", metrics)
     return metrics

@@ -43,6 +43,8 @@ PASSAGE_COLUMNS = (
     "label",
     *PROB_COLUMNS,
     "confidence",
+    "relevance",
+    "off_topic",
     "uncertain",
     "model",
     "model_sha256",
@@ -54,6 +56,7 @@ SUMMARY_COLUMNS = (
     *META_FIELDS,
     "passages",
     "uncertain",
+    "off_topic",
     "share_uncertain",
     "mean_confidence",
     "skipped_fragments",
@@ -123,15 +126,6 @@ def output_paths(out: Path) -> dict[str, Path]:
         "work_summary": Path(f"{work}.summary.partial.jsonl"),
         "progress": Path(f"{work}.progress.json"),
     }
-
-
-def score_passages(
-    model: StanceModel, texts: Sequence[str], threshold: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Calibrated probabilities, confidence and uncertain flag for normalised passages."""
-    probs = model.predict_proba(list(texts)) if texts else np.zeros((0, len(LABELS)))
-    confidence = probs.max(axis=1) if len(probs) else np.zeros(0)
-    return probs, confidence, confidence < threshold
 
 
 def label_documents(
@@ -285,15 +279,12 @@ def _score_and_write(
 ) -> None:
     texts = [normalize_text(p.text) for _, seg in batch for p in seg.passages]
     model.inference_batch_size = batch_size
-    probs, confidence, uncertain = score_passages(model, texts, threshold)
+    scored = model.assess(texts, threshold)
+    probs, uncertain = scored.probs, scored.uncertain
     row = 0
     for document, seg in batch:
         n = len(seg.passages)
-        doc_probs, doc_conf, doc_unc = (
-            probs[row : row + n],
-            confidence[row : row + n],
-            uncertain[row : row + n],
-        )
+        doc_probs, doc_unc = probs[row : row + n], uncertain[row : row + n]
         meta = {k: document.meta.get(k) for k in META_FIELDS}
         for i, passage in enumerate(seg.passages):
             record = {
@@ -306,14 +297,23 @@ def _score_and_write(
                 "text": texts[row + i],
                 "label": LABELS[int(doc_probs[i].argmax())],
                 **{c: float(v) for c, v in zip(PROB_COLUMNS, doc_probs[i], strict=True)},
-                "confidence": float(doc_conf[i]),
+                "confidence": float(scored.confidence[row + i]),
+                "relevance": _finite(scored.relevance[row + i]),
+                "off_topic": bool(scored.off_topic[row + i]),
                 "uncertain": bool(doc_unc[i]),
                 **identity,
             }
             passages_fh.write(json.dumps(record, ensure_ascii=False) + "\n")
         summary_fh.write(
             json.dumps(
-                document_summary(document, seg, texts[row : row + n], doc_probs, doc_unc),
+                document_summary(
+                    document,
+                    seg,
+                    texts[row : row + n],
+                    doc_probs,
+                    doc_unc,
+                    scored.off_topic[row : row + n],
+                ),
                 ensure_ascii=False,
             )
             + "\n"
@@ -328,12 +328,17 @@ def _score_and_write(
         result.split_paragraphs += seg.split_paragraphs
 
 
+def _finite(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
 def document_summary(
     document: Document,
     seg: Segmentation,
     texts: Sequence[str],
     probs: np.ndarray,
     uncertain: np.ndarray,
+    off_topic: np.ndarray,
 ) -> dict[str, Any]:
     """Counts and shares per stance (confident passages), uncertain share, best passages."""
     n = len(texts)
@@ -344,6 +349,7 @@ def document_summary(
         **{k: document.meta.get(k) for k in META_FIELDS},
         "passages": n,
         "uncertain": int(uncertain.sum()),
+        "off_topic": int(off_topic.sum()),
         "share_uncertain": float(uncertain.mean()) if n else 0.0,
         "mean_confidence": float(probs.max(axis=1).mean()) if n else None,
         "skipped_fragments": seg.skipped_fragments,
@@ -416,11 +422,11 @@ def column_type(name: str) -> str:
         return "Int64"
     if (
         name.startswith(("p_", "share_"))
-        or name in ("confidence", "mean_confidence")
+        or name in ("confidence", "mean_confidence", "relevance")
         or (name.startswith("top_") and name.endswith("_p"))
     ):
         return "Float64"
-    if name == "uncertain":
+    if name in ("uncertain", "off_topic"):
         return "boolean"
     return "string"
 
@@ -428,8 +434,8 @@ def column_type(name: str) -> str:
 def _typed(chunk: pd.DataFrame, columns: Sequence[str], counts_uncertain: bool) -> pd.DataFrame:
     chunk = chunk.reindex(columns=list(columns))
     types = {c: column_type(c) for c in columns}
-    if counts_uncertain:  # in summaries "uncertain" is a count, not a flag
-        types["uncertain"] = "Int64"
+    if counts_uncertain:  # in summaries these are counts, not flags
+        types["uncertain"] = types["off_topic"] = "Int64"
     return chunk.astype(types)
 
 

@@ -70,6 +70,14 @@ def fit_model(
     if cfg.calibration.temperature:
         model.temperature = fit_temperature(dev_logits, dev_y)
     model.abstain_threshold = cfg.calibration.abstain_threshold
+    relevance: dict[str, Any] = {}
+    if cfg.calibration.relevance_quantile > 0:
+        from dprk_stance.relevance import RelevanceGate
+
+        model.relevance = RelevanceGate(cfg.calibration.relevance_quantile).fit(
+            train_df["text"].tolist(), dev_df["text"].tolist()
+        )
+        relevance = {"relevance_threshold": model.relevance.threshold}
     summary = {
         "model": name,
         "train_passages": len(train_df),
@@ -77,6 +85,7 @@ def fit_model(
         "train_seconds": round(fit_seconds, 3),
         "temperature": model.temperature,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
+        **relevance,
         **info,
     }
     return model, summary

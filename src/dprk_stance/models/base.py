@@ -10,7 +10,7 @@ from __future__ import annotations
 import abc
 import importlib
 from collections.abc import Sequence
-from dataclasses import asdict, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -30,6 +30,15 @@ _KINDS: dict[str, str] = {
     "embed-logreg": "dprk_stance.models.embed:EmbedLogRegModel",
     "transformer": "dprk_stance.models.transformer:TransformerModel",
 }
+
+
+@dataclass(frozen=True)
+class Assessment:
+    probs: np.ndarray  # (n, 3) calibrated, LABELS order
+    confidence: np.ndarray  # max probability
+    relevance: np.ndarray  # relevance-gate score (nan without a gate)
+    off_topic: np.ndarray  # relevance below the gate's threshold
+    uncertain: np.ndarray  # low confidence or off topic
 
 
 class ModelLoadError(RuntimeError):
@@ -53,6 +62,7 @@ class StanceModel(abc.ABC):
         # and a dvclive.Live to log curves to. None: no checkpoints/curves (tests, CV).
         self.checkpoint_dir: Path | None = None
         self.live: Any = None
+        self.relevance: Any = None  # a RelevanceGate fitted by the train stage, or None
 
     # --- to implement -------------------------------------------------------------------
     @abc.abstractmethod
@@ -93,6 +103,23 @@ class StanceModel(abc.ABC):
     def predict_proba(self, texts: Sequence[str], calibrated: bool = True) -> np.ndarray:
         return probabilities(self.scores(texts), self.temperature if calibrated else 1.0)
 
+    def assess(self, texts: Sequence[str], threshold: float | None = None) -> Assessment:
+        """Calibrated probabilities plus the two reasons to distrust them.
+
+        ``uncertain`` is set when the calibrated confidence is below the abstention threshold
+        or the relevance gate finds the passage unlike any stance-bearing training passage.
+        """
+        n = len(texts)
+        probs = self.predict_proba(list(texts)) if n else np.zeros((0, len(LABELS)))
+        confidence = probs.max(axis=1) if n else np.zeros(0)
+        if self.relevance is not None:
+            relevance = self.relevance.scores(texts)
+            off_topic = self.relevance.off_topic(relevance)
+        else:
+            relevance, off_topic = np.full(n, np.nan), np.zeros(n, dtype=bool)
+        limit = self.abstain_threshold if threshold is None else threshold
+        return Assessment(probs, confidence, relevance, off_topic, (confidence < limit) | off_topic)
+
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [LABELS[i] for i in self.predict_proba(texts).argmax(axis=1)]
 
@@ -100,6 +127,8 @@ class StanceModel(abc.ABC):
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         self._save_files(path)
+        if self.relevance is not None:
+            self.relevance.save(path)
         params = asdict(self.params) if is_dataclass(self.params) else dict(self.params)
         write_json(
             path / MODEL_FILE,
@@ -110,6 +139,7 @@ class StanceModel(abc.ABC):
                 "temperature": self.temperature,
                 "abstain_threshold": self.abstain_threshold,
                 "max_tokens": self.max_tokens,
+                "relevance": None if self.relevance is None else self.relevance.describe(),
                 "seed": self.seed,
                 "params": params,
                 "dprk_stance_version": __version__,
@@ -146,6 +176,9 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
     model.temperature = float(meta.get("temperature", 1.0))
     model.abstain_threshold = float(meta.get("abstain_threshold", 0.5))
     model._load_files(path)
+    from dprk_stance.relevance import RelevanceGate
+
+    model.relevance = RelevanceGate.load(path)
     return model.quantize() if int8 else model
 
 
