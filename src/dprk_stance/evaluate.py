@@ -27,6 +27,7 @@ from dprk_stance.config import Config
 from dprk_stance.fsutil import dir_size, read_json, write_json, write_table
 from dprk_stance.labels import LABELS, PROB_COLUMNS
 from dprk_stance.models import load_model
+from dprk_stance.models.base import Assessment
 from dprk_stance.plotting import confusion_png, reliability_png
 from dprk_stance.train import SUMMARY_FILE, encode_labels, read_split
 
@@ -52,21 +53,19 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, 
     }
 
 
-def prediction_table(
-    frame: pd.DataFrame, probs: np.ndarray, threshold: float, off_topic: np.ndarray
-) -> pd.DataFrame:
+def prediction_table(frame: pd.DataFrame, scored: Assessment) -> pd.DataFrame:
     keep = [
         c
         for c in ("id", "doc_id", "journal", "year", "topic", "difficulty", "label")
         if c in frame.columns
     ]
     out = frame[keep].reset_index(drop=True).copy()
-    out["predicted"] = [LABELS[i] for i in probs.argmax(axis=1)]
-    for column, values in zip(PROB_COLUMNS, probs.T, strict=True):
+    out["predicted"] = [LABELS[i] for i in scored.probs.argmax(axis=1)]
+    for column, values in zip(PROB_COLUMNS, scored.probs.T, strict=True):
         out[column] = values
-    out["confidence"] = probs.max(axis=1)
-    out["off_topic"] = off_topic
-    out["uncertain"] = (out["confidence"] < threshold) | off_topic
+    out["confidence"] = scored.confidence
+    out["off_topic"] = scored.off_topic
+    out["uncertain"] = scored.uncertain
     return out
 
 
@@ -86,8 +85,7 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
     raw = probabilities(logits, 1.0)
     calibrated = probabilities(logits, model.temperature)
     pred = calibrated.argmax(axis=1)
-    gate = model.relevance
-    off_topic = gate.off_topic(gate.scores(texts)) if gate else np.zeros(len(texts), dtype=bool)
+    scored = model.assess(texts, probs=calibrated)
 
     hard = (test["difficulty"] == "hard").to_numpy()
     n_bins = cfg.evaluate.n_bins
@@ -105,10 +103,8 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
         "ece_calibrated": expected_calibration_error(calibrated, y, n_bins),
         "temperature": model.temperature,
         "abstain_threshold": model.abstain_threshold,
-        "off_topic_share": float(off_topic.mean()),
-        "uncertain_share": float(
-            ((calibrated.max(axis=1) < model.abstain_threshold) | off_topic).mean()
-        ),
+        "off_topic_share": float(scored.off_topic.mean()),
+        "uncertain_share": float(scored.uncertain.mean()),
         "train_seconds": summary["train_seconds"],
         "inference_passages_per_s": len(test) / seconds if seconds > 0 else float("nan"),
         "size_on_disk_mb": dir_size(model_dir) / 1e6,
@@ -132,7 +128,7 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
     reliability_png(curves, f"{name}: reliability (test)", plots / "reliability.png")
     write_table(
         Path(cfg.paths.predictions_dir) / f"{name}.csv",
-        prediction_table(test, calibrated, model.abstain_threshold, off_topic),
+        prediction_table(test, scored),
     )
     write_json(Path(cfg.paths.metrics_dir) / f"{name}.json", metrics)
     return metrics

@@ -103,14 +103,21 @@ class StanceModel(abc.ABC):
     def predict_proba(self, texts: Sequence[str], calibrated: bool = True) -> np.ndarray:
         return probabilities(self.scores(texts), self.temperature if calibrated else 1.0)
 
-    def assess(self, texts: Sequence[str], threshold: float | None = None) -> Assessment:
+    def assess(
+        self,
+        texts: Sequence[str],
+        threshold: float | None = None,
+        probs: np.ndarray | None = None,
+    ) -> Assessment:
         """Calibrated probabilities plus the two reasons to distrust them.
 
         ``uncertain`` is set when the calibrated confidence is below the abstention threshold
         or the relevance gate finds the passage unlike any stance-bearing training passage.
+        ``probs``: calibrated probabilities already computed for ``texts`` (not scored again).
         """
         n = len(texts)
-        probs = self.predict_proba(list(texts)) if n else np.zeros((0, len(LABELS)))
+        if probs is None:
+            probs = self.predict_proba(list(texts)) if n else np.zeros((0, len(LABELS)))
         confidence = probs.max(axis=1) if n else np.zeros(0)
         if self.relevance is not None:
             relevance = self.relevance.scores(texts)
