@@ -43,6 +43,14 @@ CLAUSES = {
         "anti-socialist practices in commerce must be rooted out",
         "planning discipline must be restored in every unit",
     ],
+    "none": [
+        "the plant fulfilled its quarterly plan by eight per cent",
+        "a meeting of the managers was held in the capital last week",
+        "the harvest of the county was reported in the autumn",
+        "the delegation laid a wreath at the monument on arrival",
+        "the volume of output rose in the first half of the year",
+        "the new hall was inaugurated with a ceremony on Monday",
+    ],
 }
 OPENERS = [
     "It is important that",
@@ -63,7 +71,7 @@ def make_corpus(n_docs: int = 30, per_doc: int = 4, seed: int = 0) -> list[dict]
         year = 2012 + d % 12
         doc_id = f"test-{year}-{d:03d}"
         for p in range(per_doc):
-            label = labels[(d + p) % 3]
+            label = labels[(d + p) % len(labels)]
             a, b = rng.sample(CLAUSES[label], 2)
             text = f"{rng.choice(OPENERS)} {a}; moreover {b} (article {d}, passage {p})."
             rows.append(
@@ -105,7 +113,7 @@ def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
         num_attention_heads=2,
         intermediate_size=64,
         max_position_embeddings=512,
-        num_labels=3,
+        num_labels=4,
     )
     BertForSequenceClassification(config).save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -127,6 +135,13 @@ def tiny_config(root: Path, backbone: Path, **overrides: dict) -> Config:
         early_stopping_patience=6,
     )
     data["embed_logreg"].update(backbone=str(backbone), max_length=64)
+    data["setfit"].update(
+        backbone=str(backbone), max_length=64, num_iterations=1, max_steps=4, batch_size=8
+    )
+    data["ensemble"]["members"] = ["keywords", "tfidf-logreg"]
+    data["evaluate"].update(
+        sets={}, real_text_archive=str(root / "no-archive.jsonl.gz"), kinds=str(root / "none")
+    )
     data["compare"]["bootstrap_samples"] = 200
     data["crossval"]["folds"] = 3
     for section, values in overrides.items():
@@ -160,6 +175,7 @@ def trained(tmp_path_factory: pytest.TempPathFactory, tiny_bert: Path) -> Config
     split(config)
     for name in config.models:
         train(config, name)
+    train(config, "ensemble")
     return config
 
 

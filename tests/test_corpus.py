@@ -1,5 +1,6 @@
 """Checks on the bundled corpus (data/raw): schema, uniqueness, near-duplicates, balance."""
 
+import json
 import re
 from pathlib import Path
 
@@ -42,12 +43,14 @@ def test_every_row_is_valid(corpus):
 
 def test_size_and_balance(corpus):
     _, report, table = corpus
-    assert len(table) >= 900 and table["doc_id"].nunique() >= 150
+    assert len(table) >= 2500 and table["doc_id"].nunique() >= 400
     for label in LABELS:
         assert report["labels"][label] >= 280, label
+    assert report["labels"]["none"] >= 500
     assert (table["difficulty"] == "hard").mean() >= 0.30
     assert set(range(2012, 2024)) <= set(table["year"])
     assert table.groupby("label")["topic"].nunique().min() >= 8
+    assert (table["text"].str.split().str.len() <= 25).mean() >= 0.25
     # Kyŏngje Yŏn'gu stopped in late 2020
     assert table.loc[table["journal"] == KYONGJE, "year"].max() <= 2020
 
@@ -56,7 +59,7 @@ def test_articles_are_consistent(corpus):
     _, _, table = corpus
     per_doc = table.groupby("doc_id")[["journal", "year", "issue", "title", "topic"]].nunique()
     assert (per_doc == 1).all().all()
-    assert table.groupby("doc_id").size().between(3, 9).all()
+    assert table.groupby("doc_id").size().between(1, 9).all()
 
 
 def _jaccard(texts: list[str]) -> np.ndarray:
@@ -93,3 +96,54 @@ def test_datasheet_counts_match_ingest(corpus):
         assert row and int(row.group(1)) == report["labels"][label], label
     hard = re.search(r"^\| hard \| (\d+) \|", sheet, re.M)
     assert hard and int(hard.group(1)) == int((table["difficulty"] == "hard").sum())
+
+
+def _second_edition(table: pd.DataFrame) -> pd.DataFrame:
+    return table[table["source"].str.contains(r"passages-(?:0[7-9]|10)\.jsonl")]
+
+
+def test_second_edition_targets(corpus):
+    """Issue targets for the second edition: restrictive-trade conservative passages, other
+    registers per stance, contrast pairs with negation pairs among them."""
+    _, _, table = corpus
+    new = _second_edition(table)
+    restrictive = new[(new["label"] == "conservative") & new["source"].str.contains("-07")]
+    assert len(restrictive) >= 200
+    other = new[~new["register"].isin(["journal-article", "", None]) & (new["label"] != "none")]
+    for label in ("pro-decentralization", "pro-diversification", "conservative"):
+        assert (other["label"] == label).sum() >= 100, label
+    pairs = new[new["pair_id"].fillna("") != ""].groupby("pair_id")
+    two_stances = [p for p, g in pairs if g["label"].nunique() == 2 and len(g) == 2]
+    assert len(two_stances) >= 150
+    negation = [p for p, g in pairs if g["notes"].fillna("").str.contains("negation").any()]
+    assert len(negation) >= 50
+
+
+def _style_shift() -> pd.DataFrame:
+    rows = [json.loads(line) for line in (REPO / "data" / "eval" / "style_shift.jsonl").open()]
+    return pd.DataFrame(rows)
+
+
+def test_style_shift_set_is_separate_from_training(corpus):
+    """No shared id, no near-duplicate (character 5-gram Jaccard >= 0.5) with the corpus."""
+    _, _, table = corpus
+    shift = _style_shift()
+    assert len(shift) >= 300 and (shift["label"] == "none").sum() >= 80
+    assert set(shift["label"]) == set(LABELS)
+    assert not set(shift["id"]) & set(table["id"])
+    assert not set(shift["doc_id"]) & set(table["doc_id"])
+    texts = table["text"].tolist() + shift["text"].tolist()
+    jac = _jaccard(texts)[: len(table), len(table) :]
+    i, j = np.unravel_index(jac.argmax(), jac.shape)
+    assert jac.max() < NEAR_DUPLICATE, (table["id"].iloc[i], shift["id"].iloc[j], jac.max())
+
+
+def test_near_duplicate_check_fails_when_it_should():
+    jac = _jaccard(
+        [
+            "The state shall grant investors in the zones favourable terms for land.",
+            "The state shall grant investors in the zones favourable terms for land use.",
+            "Output at the steel works rose by eight per cent last quarter.",
+        ]
+    )
+    assert jac[0, 1] >= NEAR_DUPLICATE > jac[0, 2]

@@ -9,7 +9,7 @@ from conftest import KCNA
 
 from dprk_stance import label as label_module
 from dprk_stance.label import LabelOptions, label_documents, output_paths
-from dprk_stance.labels import LABELS, PROB_COLUMNS
+from dprk_stance.labels import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.models import load_model
 from dprk_stance.text import normalize_text
 
@@ -202,12 +202,46 @@ def test_output_formats_hold_the_same_rows(docs, tfidf, tmp_path, suffix):
     assert other["label"].tolist() == csv["label"].tolist()
 
 
-@pytest.mark.parametrize("name", ["keywords", "tfidf-logreg", "embed-logreg", "transformer"])
+@pytest.mark.parametrize(
+    "name", ["keywords", "tfidf-logreg", "embed-logreg", "setfit", "transformer", "ensemble"]
+)
 def test_every_model_kind_labels(trained, docs, name, tmp_path):
     result = label_documents(
         [docs / "a.txt"], Path(trained.paths.models_dir) / name, tmp_path / "out.csv", QUIET
     )
-    assert len(pd.read_csv(result.out)) == 3
+    rows = pd.read_csv(result.out)
+    assert len(rows) == 3
+    assert set(rows["label"]) <= set(LABELS) and set(rows["stance"]) <= set(STANCES)
+    assert (rows.loc[rows["label"] == "none", "no_stance"]).all()
+    assert (rows.loc[rows["no_stance"], "uncertain"]).all()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_no_stance_signal_in_every_output_format(trained, tmp_path, suffix):
+    """A no-stance passage is flagged in every format, with p_none and the best stance."""
+    doc = tmp_path / "issue.txt"
+    doc.write_text(
+        "The plant fulfilled its quarterly plan by eight per cent, it was reported.\n\n"
+        "Above all, trade must reach many countries and regions; joint ventures with several "
+        "partners are to be encouraged.\n",
+        encoding="utf-8",
+    )
+    model = Path(trained.paths.models_dir) / "tfidf-logreg"
+    out = label_documents([doc], model, tmp_path / f"o{suffix}", QUIET).out
+    rows = {
+        ".csv": pd.read_csv,
+        ".jsonl": lambda p: pd.read_json(p, lines=True),
+        ".parquet": pd.read_parquet,
+    }[suffix](out)
+    assert {"p_none", "no_stance", "stance", "uncertain"} <= set(rows.columns)
+    assert rows["label"].tolist() == ["none", "pro-diversification"]
+    assert rows["no_stance"].astype(bool).tolist() == [True, False]
+    summary = {
+        ".csv": pd.read_csv,
+        ".jsonl": lambda p: pd.read_json(p, lines=True),
+        ".parquet": pd.read_parquet,
+    }[suffix](str(out).replace(suffix, f".summary{suffix}"))
+    assert int(summary["no_stance"].iloc[0]) == 1
 
 
 def test_kcna_slice(tfidf, tmp_path):
@@ -231,7 +265,11 @@ def test_off_topic_passages_are_flagged_uncertain(tfidf, tmp_path):
         "crowd of spectators cheered the players of both teams warmly."
     )
     doc = tmp_path / "mixed.txt"
-    doc.write_text(PARAS[0] + "\n\n" + news + "\n", encoding="utf-8")
+    like_corpus = (
+        "It is important that enterprises should set their own plans and prices; moreover "
+        "the factory must keep part of its earnings to reinvest (article 3, passage 1)."
+    )
+    doc.write_text(like_corpus + "\n\n" + news + "\n", encoding="utf-8")
     rows = pd.read_csv(label_documents([doc], tfidf, tmp_path / "o.csv", QUIET).out)
     assert rows["off_topic"].tolist() == [False, True]
     assert rows["uncertain"].iloc[1]

@@ -14,12 +14,14 @@ TEXTS = [
 ]
 
 
-@pytest.mark.parametrize("name", ["keywords", "tfidf-logreg", "embed-logreg", "transformer"])
+@pytest.mark.parametrize(
+    "name", ["keywords", "tfidf-logreg", "embed-logreg", "setfit", "transformer"]
+)
 def test_round_trip_gives_identical_probabilities(trained, name, tmp_path):
     model_dir = f"{trained.paths.models_dir}/{name}"
     model = load_model(model_dir)
     probs = model.predict_proba(TEXTS)
-    assert probs.shape == (3, 3)
+    assert probs.shape == (3, len(LABELS))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-6)
     model.save(tmp_path / name)
     again = load_model(tmp_path / name)
@@ -28,12 +30,45 @@ def test_round_trip_gives_identical_probabilities(trained, name, tmp_path):
     assert set(model.predict(TEXTS)) <= set(LABELS)
 
 
-def test_sklearn_models_are_skops_not_pickle(trained):
+def test_ensemble_averages_members_and_refuses_changed_members(trained, tmp_path):
+    import shutil
     from pathlib import Path
 
-    for name in ("keywords", "tfidf-logreg", "embed-logreg"):
+    from scipy.special import softmax
+
+    ensemble = load_model(f"{trained.paths.models_dir}/ensemble")
+    members = [load_model(f"{trained.paths.models_dir}/{m}") for m in trained.ensemble.members]
+    mean = np.mean([np.log(m.predict_proba(TEXTS)) for m in members], axis=0)
+    expected = softmax(mean / ensemble.temperature, axis=1)
+    np.testing.assert_allclose(ensemble.predict_proba(TEXTS), expected, rtol=1e-5, atol=1e-7)
+    copy = tmp_path / "models"
+    shutil.copytree(trained.paths.models_dir, copy)
+    member = Path(copy, trained.ensemble.members[0])
+    (member / "extra.txt").write_text("changed")
+    with pytest.raises(ModelLoadError, match="changed"):
+        load_model(copy / "ensemble")
+
+
+def test_a_class_missing_from_training_still_gets_a_column():
+    from sklearn.linear_model import LogisticRegression
+
+    from dprk_stance.models.base import class_scores
+
+    x = np.array([[0.0], [1.0], [2.0], [3.0]])
+    clf = LogisticRegression().fit(x, [0, 0, 2, 2])  # no class 1, no "none"
+    scores = class_scores(clf, x)
+    assert scores.shape == (4, len(LABELS))
+    assert (scores[:, 1] == -1e4).all() and (scores[:, 3] == -1e4).all()
+    np.testing.assert_allclose(np.exp(scores[:, [0, 2]]).sum(axis=1), 1.0)
+
+
+def test_no_pickle_anywhere_in_a_model_directory(trained):
+    from pathlib import Path
+
+    for name in trained.evaluated:
         files = {p.suffix for p in Path(trained.paths.models_dir, name).rglob("*") if p.is_file()}
-        assert ".skops" in files and not files & {".pkl", ".pickle", ".joblib", ".bin"}
+        assert ".npz" in files or ".safetensors" in files, name
+        assert not files & {".pkl", ".pickle", ".joblib", ".bin", ".skops"}, name
 
 
 def test_transformer_directory_is_hf_format_with_label_maps(trained):
@@ -62,17 +97,14 @@ def test_not_a_model_directory(tmp_path):
         load_model(tmp_path)
 
 
-def test_skops_refuses_foreign_types(tmp_path):
-    import skops.io as sio
+def test_sklearn_parts_load_without_executing_code(trained):
+    """Vectorizers and classifiers are JSON + NPZ; NPZ files hold plain arrays only."""
+    from pathlib import Path
 
-    from dprk_stance.models.skops_io import load_skops
-
-    class Foreign:
-        pass
-
-    sio.dump({"x": Foreign()}, tmp_path / "x.skops")
-    with pytest.raises(RuntimeError, match="refusing"):
-        load_skops(tmp_path / "x.skops")
+    for name in ("keywords", "tfidf-logreg", "embed-logreg", "setfit"):
+        for npz in Path(trained.paths.models_dir, name).glob("*.npz"):
+            with np.load(npz, allow_pickle=False) as data:  # raises on object arrays
+                assert all(data[k].dtype != object for k in data.files)
 
 
 def test_keyword_counts_fold_romanisation():

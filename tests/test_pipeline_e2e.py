@@ -51,9 +51,11 @@ def repo(tmp_path_factory, tiny_bert):
         shutil.copy(REPO / name, repo / name)
     shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO / "data" / "raw", repo / "data" / "raw")
+    shutil.copytree(REPO / "data" / "eval", repo / "data" / "eval")
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    params["train"].update(backbone=str(tiny_bert), epochs=2, max_length=64, learning_rate=1e-3)
+    params["train"].update(backbone=str(tiny_bert), epochs=1, max_length=64, learning_rate=1e-3)
     params["embed_logreg"].update(backbone=str(tiny_bert), max_length=64)
+    params["setfit"].update(backbone=str(tiny_bert), max_length=64, max_steps=4, batch_size=8)
     params["compare"]["bootstrap_samples"] = 200
     params["crossval"]["folds"] = 2
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
@@ -72,17 +74,21 @@ def first_repro(repo):
 
 def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    expected = {"ingest", "split", "crossval", "compare"} | {
-        f"{stage}@{m}" for m in params["models"] for stage in ("train", "evaluate")
-    }
+    evaluated = [*params["models"], "ensemble"]
+    expected = {"ingest", "split", "crossval", "leaderboard", "train-ensemble"}
+    expected |= {f"train@{m}" for m in params["models"]} | {f"evaluate@{m}" for m in evaluated}
     assert _stages_run(first_repro) == expected
-    for model in params["models"]:
+    for model in evaluated:
         metrics = json.loads((repo / "metrics" / f"{model}.json").read_text())
-        assert 0 <= metrics["macro_f1"] <= 1 and 0 <= metrics["accuracy"] <= 1
-        assert 0 <= metrics["ece_calibrated"] <= 1
+        for name in ("in-domain", "style-shift"):
+            entry = metrics["sets"][name]
+            assert 0 <= entry["macro_f1"] <= 1 and 0 <= entry["accuracy"] <= 1
+            assert 0 <= entry["ece"] <= 1 and entry["aurc"] >= 0
         assert (repo / "models" / model / "stance_model.json").is_file()
     board = json.loads((repo / "reports" / "leaderboard.json").read_text())
-    assert {r["model"] for r in board["models"]} == set(params["models"])
+    for name in ("in-domain", "style-shift"):
+        assert {r["model"] for r in board["sets"][name]["models"]} == set(evaluated)
+    assert board["default_model"]["model"] in evaluated
     assert (repo / "reports" / "leaderboard.md").is_file()
     assert (repo / "dvclive" / "transformer" / "metrics.json").is_file()
     shown = json.loads(_dvc(repo, "metrics", "show", "--json"))
@@ -99,7 +105,13 @@ def test_changing_a_train_param_reruns_only_the_transformer(repo, first_repro):
     _run(repo, "git", "add", "-A")
     _run(repo, "git", "commit", "-qm", "first repro")
     out = _dvc(repo, "exp", "run", "-S", "train.learning_rate=0.002")
-    assert _stages_run(out) == {"train@transformer", "evaluate@transformer", "compare"}, out
+    assert _stages_run(out) == {
+        "train@transformer",
+        "evaluate@transformer",
+        "train-ensemble",  # the transformer is a member of the ensemble
+        "evaluate@ensemble",
+        "leaderboard",
+    }, out
     table = json.loads(_dvc(repo, "exp", "show", "--json"))
     experiments = [
         exp
@@ -111,3 +123,18 @@ def test_changing_a_train_param_reruns_only_the_transformer(repo, first_repro):
         e["data"]["params"]["params.yaml"]["data"]["train"]["learning_rate"] for e in experiments
     ]
     assert 0.002 in values, json.dumps(table)[:2000]
+
+
+def test_editing_any_module_makes_every_stage_stale(repo, first_repro):
+    """Never stale: every stage depends on the whole package, so an edit to a module any
+    stage imports (here the text normaliser) marks every stage as changed."""
+    module = repo / "src" / "dprk_stance" / "text.py"
+    original = module.read_text()
+    try:
+        module.write_text(original + "\n# edited\n")
+        status = json.loads(_dvc(repo, "status", "--json"))
+        stale = set(status)
+        assert {"ingest", "split", "leaderboard", "train-ensemble"} <= stale
+        assert {"evaluate@keywords", "train@tfidf-logreg"} <= stale
+    finally:
+        module.write_text(original)

@@ -6,7 +6,7 @@ from conftest import make_corpus, write_jsonl
 
 from dprk_stance.config import Config
 from dprk_stance.ingest import ingest
-from dprk_stance.split import SPLITS, SplitError, split
+from dprk_stance.split import SPLITS, SplitError, assign_splits, doc_position, split
 
 
 def _frames(cfg):
@@ -25,13 +25,40 @@ def test_articles_never_straddle_splits_and_rows_are_conserved(cfg, corpus_dir):
     assert report["test"]["passages"] == len(frames["test"])
 
 
-def test_splits_are_stratified(cfg, corpus_dir):
-    write_jsonl(corpus_dir / "corpus.jsonl", make_corpus(n_docs=90, per_doc=5))
+def test_adding_passages_moves_no_existing_passage(cfg):
+    """Stable splits: the corpus grows (new articles, and new passages in old articles) and
+    every existing passage stays in its split."""
+    old = pd.DataFrame(make_corpus(n_docs=80, per_doc=4))
+    grown_rows = make_corpus(n_docs=80, per_doc=4) + [
+        {**row, "id": f"new-{i}", "doc_id": f"new-doc-{i // 3}"}
+        for i, row in enumerate(make_corpus(n_docs=20, per_doc=3, seed=5))
+    ]
+    grown_rows += [{**make_corpus(n_docs=1)[0], "id": "extra-in-old-doc"}]
+    grown = pd.DataFrame(grown_rows).sample(frac=1.0, random_state=3).reset_index(drop=True)
+    before = dict(zip(old["id"], assign_splits(old, cfg), strict=True))
+    after = dict(zip(grown["id"], assign_splits(grown, cfg), strict=True))
+    assert all(after[i] == s for i, s in before.items())
+    assert after["extra-in-old-doc"] == before[make_corpus(n_docs=1)[0]["id"]]
+
+
+def test_split_shares_follow_the_sizes_and_balance_is_reported(cfg, corpus_dir):
+    write_jsonl(corpus_dir / "corpus.jsonl", make_corpus(n_docs=400, per_doc=2))
     ingest(cfg)
-    split(cfg)
-    for name, frame in _frames(cfg).items():
+    report = split(cfg)
+    frames = _frames(cfg)
+    n = sum(len(f) for f in frames.values())
+    assert len(frames["test"]) / n == pytest.approx(cfg.split.test_size, abs=0.05)
+    assert len(frames["dev"]) / n == pytest.approx(cfg.split.dev_size, abs=0.05)
+    for name, frame in frames.items():
         shares = pd.Series(Counter(frame["label"])) / len(frame)
-        assert (abs(shares - 1 / 3) < 0.12).all(), (name, shares.to_dict())
+        assert (abs(shares - 0.25) < 0.12).all(), (name, shares.to_dict())
+        assert report[name]["largest_label_share_deviation"] < 0.12
+
+
+def test_doc_position_is_a_pure_function_of_id_and_seed():
+    a = doc_position(pd.Series(["x", "y", "x"]), seed=1)
+    assert a[0] == a[2] and a.min() >= 0 and a.max() < 1
+    assert doc_position(pd.Series(["x"]), seed=2)[0] != a[0]
 
 
 def test_same_seed_same_split_other_seed_other_split(cfg, corpus_dir):
@@ -46,10 +73,9 @@ def test_same_seed_same_split_other_seed_other_split(cfg, corpus_dir):
 
 def test_temporal_mode_tests_on_later_years(cfg):
     ingest(cfg)
-    temporal = Config.from_dict(
-        {**cfg.to_dict(), "split": {"mode": "temporal", "temporal_train_max_year": 2019}}
-    )
-    split(temporal)
+    data = cfg.to_dict()
+    data["split"].update(mode="temporal", temporal_train_max_year=2019)
+    split(Config.from_dict(data))
     frames = _frames(cfg)
     assert frames["test"]["year"].min() > 2019
     assert frames["train"]["year"].max() <= 2019 and frames["dev"]["year"].max() <= 2019
@@ -57,15 +83,14 @@ def test_temporal_mode_tests_on_later_years(cfg):
 
 def test_temporal_mode_with_empty_side_is_an_error(cfg):
     ingest(cfg)
-    bad = Config.from_dict(
-        {**cfg.to_dict(), "split": {"mode": "temporal", "temporal_train_max_year": 2030}}
-    )
+    data = cfg.to_dict()
+    data["split"].update(mode="temporal", temporal_train_max_year=2030)
     with pytest.raises(SplitError, match="one side is empty"):
-        split(bad)
+        split(Config.from_dict(data))
 
 
 def test_too_few_articles_is_an_error(cfg, corpus_dir):
-    write_jsonl(corpus_dir / "corpus.jsonl", make_corpus(n_docs=3))
+    write_jsonl(corpus_dir / "corpus.jsonl", make_corpus(n_docs=2))
     ingest(cfg)
-    with pytest.raises(SplitError, match="articles"):
+    with pytest.raises(SplitError, match="empty"):
         split(cfg)

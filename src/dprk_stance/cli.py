@@ -20,8 +20,9 @@ EXIT_ERROR = 2
 
 def _known_errors() -> tuple[type[BaseException], ...]:
     from dprk_stance.config import ConfigError
+    from dprk_stance.evaluate import GoldError
     from dprk_stance.ingest import IngestError
-    from dprk_stance.leaderboard import CompareError
+    from dprk_stance.leaderboard import LeaderboardError
     from dprk_stance.models.base import ModelLoadError
     from dprk_stance.readers import InputError
     from dprk_stance.split import SplitError
@@ -30,7 +31,8 @@ def _known_errors() -> tuple[type[BaseException], ...]:
         ConfigError,
         IngestError,
         SplitError,
-        CompareError,
+        LeaderboardError,
+        GoldError,
         ModelLoadError,
         InputError,
         FileNotFoundError,
@@ -82,7 +84,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
         text_column=args.text_column,
         progress=not args.quiet,
     )
-    result = label_documents(args.inputs, args.model, args.out, options)
+    result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
     print(
         f"labelled {result.passages} passages in {result.documents} documents "
         f"({result.passages_per_s:.1f} passages/s; {result.uncertain} uncertain; "
@@ -108,7 +110,7 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
-    from dprk_stance.labels import LABELS
+    from dprk_stance.labels import LABELS, STANCES
     from dprk_stance.models import load_model
     from dprk_stance.segment import segment
     from dprk_stance.text import normalize_text
@@ -117,7 +119,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     if not text.strip():
         print("dprk-stance predict: error: empty text", file=sys.stderr)
         return EXIT_ERROR
-    model = load_model(args.model, int8=args.int8)
+    model = load_model(resolve_model(args.model), int8=args.int8)
     threshold = model.abstain_threshold if args.threshold is None else args.threshold
     seg = segment(
         text, lambda s: model.count_tokens(normalize_text(s)), model.max_tokens, min_chars=1
@@ -128,6 +130,8 @@ def _cmd_predict(args: argparse.Namespace) -> int:
         {
             "passage": i,
             "label": LABELS[int(p.argmax())],
+            "stance": STANCES[int(scored.stance[i])],
+            "no_stance": bool(scored.no_stance[i]),
             "probabilities": {
                 label: round(float(v), 4) for label, v in zip(LABELS, p, strict=True)
             },
@@ -144,13 +148,76 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     for row in rows:
         prefix = f"[passage {row['passage']}] " if len(rows) > 1 else ""
         flag = ""
-        if row["off_topic"]:
+        if row["no_stance"]:
+            flag = "  (no stance: none of the three stances is argued)"
+        elif row["off_topic"]:
             flag = "  (uncertain: unlike any stance-bearing passage the model was trained on)"
         elif row["uncertain"]:
             flag = f"  (uncertain: confidence below threshold {threshold:.2f})"
         print(f"{prefix}{row['label']}  confidence {row['confidence']:.3f}{flag}")
         for label, value in row["probabilities"].items():
             print(f"  {label:<22} {value:.3f}")
+    return 0
+
+
+def resolve_model(model: str | None, reports: Path = Path("reports")) -> str:
+    """``--model`` as given, or the default model the leaderboard chose (``models/<name>``).
+
+    The default is the model best on the style-shift set (``compare.default_by``); without a
+    leaderboard there is no default and the user must name a model directory.
+    """
+    if model:
+        return model
+    board = reports / "leaderboard.json"
+    if board.is_file():
+        name = json.loads(board.read_text(encoding="utf-8")).get("default_model", {}).get("model")
+        if name:
+            return str(Path("models") / name)
+    raise ValueError(
+        f"no --model given and no default in {board} (run `dvc repro` first, or pass --model DIR)"
+    )
+
+
+def _cmd_evaluate(args: argparse.Namespace) -> int:
+    from dprk_stance.config import Config
+    from dprk_stance.evaluate import evaluate_model, load_gold
+    from dprk_stance.fsutil import write_json, write_jsonl, write_table
+    from dprk_stance.leaderboard import board_for_set, render_set
+    from dprk_stance.models import load_model
+
+    cfg = Config.load(args.params)
+    model = load_model(resolve_model(args.model), int8=args.int8)
+    gold = load_gold(args.gold)
+    if gold.rejects:
+        print(
+            f"{len(gold.rejects)} row(s) rejected, first: {gold.rejects[0]['file']}, line "
+            f"{gold.rejects[0]['line']}: {gold.rejects[0]['reason']}",
+            file=sys.stderr,
+        )
+    _, tables, _ = evaluate_model(model, [gold], cfg.evaluate.n_bins, cfg.evaluate.confident)
+    table = tables[gold.name]
+    boot = {
+        "n_samples": cfg.compare.bootstrap_samples,
+        "confidence": cfg.compare.confidence,
+        "seed": cfg.seed,
+    }
+    board = board_for_set({args.model or "default": table}, cfg, boot)
+    print(render_set(gold.name, board, boot))
+    wrong = table[table["predicted"] != table["label"]].copy()
+    wrong["text"] = gold.frame.set_index(table.index)["text"][wrong.index]
+    wrong = wrong.sort_values("confidence", ascending=False)
+    print(f"\nerrors ({len(wrong)}), most confident first:")
+    for row in wrong.head(args.top).itertuples():
+        print(
+            f"  {row.id}: gold {row.label}, predicted {row.predicted} "
+            f"({row.confidence:.2f}) {row.text[:90]}"
+        )
+    if args.out:
+        out = Path(args.out)
+        write_table(out / "predictions.csv", table)
+        write_json(out / "metrics.json", board)
+        write_jsonl(out / "rejects.jsonl", gold.rejects)
+        print(f"\nwritten: {out}/predictions.csv, metrics.json, rejects.jsonl")
     return 0
 
 
@@ -186,7 +253,11 @@ def build_parser() -> argparse.ArgumentParser:
         ".html .jsonl(.gz) .csv.",
     )
     lab.add_argument("inputs", nargs="+", metavar="INPUT")
-    lab.add_argument("--model", required=True, help="a model directory (e.g. models/transformer)")
+    lab.add_argument(
+        "--model",
+        default=None,
+        help="a model directory (default: the leaderboard's default model)",
+    )
     lab.add_argument("--out", required=True, help="output file: .csv, .jsonl or .parquet")
     lab.add_argument("--resume", action="store_true", help="continue an interrupted run")
     lab.add_argument(
@@ -219,11 +290,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     pred = sub.add_parser("predict", help="stance of one passage")
     pred.add_argument("text", help="the passage, or - to read stdin")
-    pred.add_argument("--model", default="models/transformer")
+    pred.add_argument(
+        "--model", default=None, help="model directory (default: the leaderboard's default)"
+    )
     pred.add_argument("--threshold", type=float, default=None)
     pred.add_argument("--int8", action="store_true")
     pred.add_argument("--json", action="store_true")
     pred.set_defaults(func=_cmd_predict)
+
+    ev = sub.add_parser(
+        "evaluate",
+        help="score a model on your own hand-labelled passages",
+        description="Score a model on a gold file (JSONL or CSV with text and label: a stance "
+        "or none; optional id, doc_id) with the pipeline's metrics and intervals. Malformed "
+        "rows are rejected with file and line.",
+    )
+    ev.add_argument("gold", help="gold file: .jsonl or .csv")
+    ev.add_argument("--model", default=None, help="model directory (default: the leaderboard's)")
+    ev.add_argument("--params", default="params.yaml", help="settings for metrics and intervals")
+    ev.add_argument("--int8", action="store_true")
+    ev.add_argument("--top", type=int, default=10, help="errors to list")
+    ev.add_argument("--out", default=None, help="folder for predictions, metrics and rejects")
+    ev.set_defaults(func=_cmd_evaluate)
 
     cmp_ = sub.add_parser(
         "compare",

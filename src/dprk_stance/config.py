@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -25,102 +25,132 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class PathsConfig:
-    raw_dir: str = "data/raw"
-    processed_dir: str = "data/processed"
-    splits_dir: str = "data/splits"
-    models_dir: str = "models"
-    metrics_dir: str = "metrics"
-    plots_dir: str = "plots"
-    predictions_dir: str = "predictions"
-    reports_dir: str = "reports"
-    dvclive_dir: str = "dvclive"
-    checkpoints_dir: str = ".cache/checkpoints"
+    raw_dir: str
+    processed_dir: str
+    splits_dir: str
+    models_dir: str
+    metrics_dir: str
+    plots_dir: str
+    predictions_dir: str
+    reports_dir: str
+    dvclive_dir: str
+    checkpoints_dir: str
 
 
 @dataclass(frozen=True)
 class IngestConfig:
-    min_chars: int = 20
-    min_year: int = 1945
-    max_year: int = 2030
+    min_chars: int
+    min_year: int
+    max_year: int
 
 
 @dataclass(frozen=True)
 class SplitConfig:
-    mode: Literal["grouped", "temporal"] = "grouped"
-    test_size: float = 0.15
-    dev_size: float = 0.15
-    temporal_train_max_year: int = 2019
+    mode: Literal["grouped", "temporal"]
+    test_size: float
+    dev_size: float
+    temporal_train_max_year: int
 
 
 @dataclass(frozen=True)
 class TrainConfig:
     """The fine-tuned transformer (``transformer`` in ``models``)."""
 
-    backbone: str = BUNDLED_BACKBONE
-    max_length: int = 256
-    learning_rate: float = 5e-5
-    epochs: int = 8
-    batch_size: int = 16
-    eval_batch_size: int = 64
-    weight_decay: float = 0.01
-    warmup_ratio: float = 0.1
-    class_weighted_loss: bool = False
-    early_stopping_patience: int = 3
-    max_steps: int = -1
+    backbone: str
+    max_length: int
+    learning_rate: float
+    epochs: int
+    batch_size: int
+    eval_batch_size: int
+    weight_decay: float
+    warmup_ratio: float
+    class_weighted_loss: bool
+    early_stopping_patience: int
+    max_steps: int
 
 
 @dataclass(frozen=True)
 class TfidfConfig:
-    ngram_max: int = 2
-    min_df: int = 1
-    max_features: int = 50000
-    sublinear_tf: bool = True
-    C: float = 10.0
-    class_weight: Literal["balanced", "none"] = "balanced"
+    ngram_max: int
+    min_df: int
+    max_features: int
+    sublinear_tf: bool
+    C: float
+    class_weight: Literal["balanced", "none"]
 
 
 @dataclass(frozen=True)
 class EmbedConfig:
-    backbone: str = BUNDLED_BACKBONE
-    max_length: int = 256
-    batch_size: int = 32
-    C: float = 1.0
-    class_weight: Literal["balanced", "none"] = "balanced"
+    backbone: str
+    max_length: int
+    batch_size: int
+    C: float
+    class_weight: Literal["balanced", "none"]
+
+
+@dataclass(frozen=True)
+class SetFitConfig:
+    """SetFit: contrastive fine-tuning of the sentence encoder, then a logistic head."""
+
+    backbone: str
+    max_length: int
+    batch_size: int
+    num_iterations: int
+    max_steps: int
+    learning_rate: float
+    C: float
+    class_weight: Literal["balanced", "none"]
+
+
+@dataclass(frozen=True)
+class EnsembleConfig:
+    """Mean of the trained members' calibrated log-probabilities, re-calibrated on dev.
+
+    Built by its own stage (``train-ensemble``) after the members; empty = no ensemble.
+    """
+
+    members: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class KeywordsConfig:
-    C: float = 1.0
+    C: float
 
 
 @dataclass(frozen=True)
 class CalibrationConfig:
-    temperature: bool = True
-    abstain_threshold: float = 0.55
-    relevance_quantile: float = 0.02  # 0 = no relevance gate
+    temperature: bool
+    abstain_threshold: float
+    relevance_quantile: float  # 0 = no relevance gate
 
 
 @dataclass(frozen=True)
 class EvaluateConfig:
-    n_bins: int = 10
-    batch_size: int = 16
+    n_bins: int
+    batch_size: int
+    confident: float  # an error at or above this confidence counts as a confident error
+    sets: dict[str, str]  # name -> gold file (JSONL/CSV with text and label)
+    real_text_labels: str
+    real_text_archive: str  # skipped when absent
+    kinds: str  # skipped when absent
 
 
 @dataclass(frozen=True)
 class CompareConfig:
-    bootstrap_samples: int = 2000
-    confidence: float = 0.95
-    leakage_reference: str = "keywords"
-    leakage_target: str = "transformer"
-    leakage_margin: float = 0.10
+    bootstrap_samples: int
+    confidence: float
+    leakage_reference: str
+    leakage_target: str
+    leakage_margin: float
+    default_by: str  # evaluation set on which the default model is chosen
 
 
 @dataclass(frozen=True)
 class CrossvalConfig:
-    folds: int = 5
+    folds: int
     # The transformer is left out on purpose: k-fold fine-tuning multiplies training time by
     # k, and keeping its params out of this stage's deps keeps train experiments cheap.
-    models: tuple[str, ...] = ("keywords", "tfidf-logreg", "embed-logreg")
+    models: tuple[str, ...]
 
 
 # Model name (as listed in ``models``) -> its params.yaml section.
@@ -128,27 +158,35 @@ MODEL_SECTIONS: dict[str, str] = {
     "keywords": "keywords",
     "tfidf-logreg": "tfidf_logreg",
     "embed-logreg": "embed_logreg",
+    "setfit": "setfit",
+    "ensemble": "ensemble",
     "transformer": "train",
 }
 MODEL_NAMES: tuple[str, ...] = tuple(MODEL_SECTIONS)
+SLOW_MODELS = ("transformer", "setfit")
 
 
 @dataclass(frozen=True)
 class Config:
-    seed: int = 42
-    threads: int = 0
-    models: dict[str, str] = field(default_factory=lambda: dict(MODEL_SECTIONS))
-    paths: PathsConfig = field(default_factory=PathsConfig)
-    ingest: IngestConfig = field(default_factory=IngestConfig)
-    split: SplitConfig = field(default_factory=SplitConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-    tfidf_logreg: TfidfConfig = field(default_factory=TfidfConfig)
-    embed_logreg: EmbedConfig = field(default_factory=EmbedConfig)
-    keywords: KeywordsConfig = field(default_factory=KeywordsConfig)
-    calibration: CalibrationConfig = field(default_factory=CalibrationConfig)
-    evaluate: EvaluateConfig = field(default_factory=EvaluateConfig)
-    compare: CompareConfig = field(default_factory=CompareConfig)
-    crossval: CrossvalConfig = field(default_factory=CrossvalConfig)
+    """Every setting of the pipeline. Values live in params.yaml only: no key has a default
+    here, so a key missing from the file is an error that names it."""
+
+    seed: int
+    threads: int
+    models: dict[str, str]
+    paths: PathsConfig
+    ingest: IngestConfig
+    split: SplitConfig
+    train: TrainConfig
+    tfidf_logreg: TfidfConfig
+    embed_logreg: EmbedConfig
+    setfit: SetFitConfig
+    ensemble: EnsembleConfig
+    keywords: KeywordsConfig
+    calibration: CalibrationConfig
+    evaluate: EvaluateConfig
+    compare: CompareConfig
+    crossval: CrossvalConfig
 
     def __post_init__(self) -> None:
         unknown = [m for m in (*self.models, *self.crossval.models) if m not in MODEL_NAMES]
@@ -160,15 +198,30 @@ class Config:
                 f"models: params section of {wrong} must be "
                 f"{ {m: MODEL_SECTIONS[m] for m in wrong} }"
             )
-        if "transformer" in self.crossval.models:
+        slow = [m for m in self.crossval.models if m in SLOW_MODELS]
+        if slow:
             raise ConfigError(
-                "crossval.models: the transformer is not cross-validated in the "
-                "pipeline (k fine-tunings); use the baselines, or a temporal split"
+                f"crossval.models: {slow} are not cross-validated in the pipeline "
+                "(k fine-tunings); use the baselines, or a temporal split"
             )
+        if "ensemble" in self.models:
+            raise ConfigError(
+                "models: 'ensemble' is built by its own stage from ensemble.members; "
+                "list the base models here"
+            )
+        bad_members = [m for m in self.ensemble.members if m not in self.models]
+        if bad_members:
+            raise ConfigError(f"ensemble.members: {bad_members} are not listed in 'models'")
         if not 0 < self.split.test_size < 0.5 or not 0 < self.split.dev_size < 0.5:
             raise ConfigError("split.test_size and split.dev_size must lie in (0, 0.5)")
         if not 0 <= self.calibration.abstain_threshold <= 1:
             raise ConfigError("calibration.abstain_threshold must lie in [0, 1]")
+        if not 0 <= self.calibration.relevance_quantile < 1:
+            raise ConfigError("calibration.relevance_quantile must lie in [0, 1)")
+        if not 0 < self.evaluate.confident <= 1:
+            raise ConfigError("evaluate.confident must lie in (0, 1]")
+        if not 0 < self.compare.confidence < 1:
+            raise ConfigError("compare.confidence must lie in (0, 1)")
         if self.crossval.folds == 1 or self.crossval.folds < 0:
             raise ConfigError("crossval.folds must be 0 (off) or at least 2")
 
@@ -185,7 +238,16 @@ class Config:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "params") -> Config:
-        return _build(cls, data, source)
+        """Validate a parsed params mapping; ConfigError names the source and the key."""
+        try:
+            return _build(cls, data, "")
+        except ConfigError as exc:
+            raise ConfigError(f"{source}: {exc}") from None
+
+    @property
+    def evaluated(self) -> tuple[str, ...]:
+        """Every model the evaluate stages score: the base models, then the ensemble."""
+        return (*self.models, "ensemble") if self.ensemble.members else tuple(self.models)
 
     def model_params(self, name: str) -> Any:
         """The params section of one model, by its name in ``models``."""
@@ -195,16 +257,50 @@ class Config:
         return dataclasses.asdict(self)
 
 
+def model_section(name: str, values: dict[str, Any]) -> Any:
+    """One model's params section (as stored beside a saved model), validated on its own.
+
+    Raises ConfigError naming the key when a stored section lacks a setting or has a new one.
+    """
+    section = MODEL_SECTIONS[name]
+    cls = typing.get_type_hints(Config)[section]
+    return _build(cls, values, section)
+
+
 def _build(cls: type, data: Any, where: str) -> Any:
+    """Build dataclass ``cls`` from ``data``; ``where`` is the dotted key path ('' at the top)."""
     if not isinstance(data, dict):
-        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+        raise ConfigError(f"{where or 'params'}: expected a mapping, got {type(data).__name__}")
     hints = typing.get_type_hints(cls)
     names = {f.name for f in dataclasses.fields(cls)}
+
+    def path(key: str) -> str:
+        return f"{where}.{key}" if where else key
+
     unknown = sorted(set(data) - names)
     if unknown:
-        raise ConfigError(f"{where}: unknown key(s) {unknown}; allowed: {sorted(names)}")
-    kwargs = {key: _coerce(hints[key], value, f"{where}.{key}") for key, value in data.items()}
+        raise ConfigError(
+            f"unknown key(s) {[path(k) for k in unknown]}; allowed here: {sorted(names)}"
+        )
+    missing = _missing_keys(cls, data, where)
+    if missing:
+        keys = ", ".join(missing)
+        raise ConfigError(f"missing key(s) {keys}: every setting must be given in the params file")
+    kwargs = {key: _coerce(hints[key], value, path(key)) for key, value in data.items()}
     return cls(**kwargs)
+
+
+def _missing_keys(cls: type, data: dict[str, Any], where: str) -> list[str]:
+    """Every missing dotted key below ``where``, nested sections included, sorted."""
+    hints = typing.get_type_hints(cls)
+    missing = []
+    for f in dataclasses.fields(cls):
+        key = f"{where}.{f.name}" if where else f.name
+        if f.name not in data:
+            missing.append(key)
+        elif dataclasses.is_dataclass(hints[f.name]) and isinstance(data[f.name], dict):
+            missing += _missing_keys(hints[f.name], data[f.name], key)
+    return sorted(missing)
 
 
 def _coerce(tp: Any, value: Any, where: str) -> Any:

@@ -1,137 +1,334 @@
-"""Stage 4 — evaluate: one model on the test split.
+"""Stage 4 — evaluate: one model on every evaluation set, with the metrics users must trust.
 
-Writes the numbers a paper would cite (accuracy, macro-F1, per-class P/R/F1, calibration
-error before and after temperature scaling, macro-F1 on the hard subset), the confusion
-matrix and reliability diagram (DVC plot data and PNG), and per-passage predictions with a
-probability per label, from which the compare stage recomputes everything it reports.
+The in-domain test split shares the corpus's style and flatters every model, so each model
+is also scored on
+
+* the **style-shift set** (``data/eval/style_shift.jsonl``): written separately from the
+  training corpus, in other registers, never used for training, thresholds or selection;
+* **real text**: hand-labelled paragraphs of the KCNA archive beside the project (labels in
+  the repo, text read from ``../shared`` at run time, skipped when absent);
+* the **kinds** of stance error in ``../shared/cases/stance/kinds.jsonl`` (when present);
+* any further gold file listed under ``evaluate.sets``.
+
+Per set: accuracy and macro-F1 over the four classes, stance accuracy on stance passages,
+no-stance recall and the share of stance passages flagged, precision of confident stances,
+errors at confidence >= ``evaluate.confident`` per 100 passages, ECE, and the risk-coverage
+curve with its area (AURC). Per-passage predictions are written so the leaderboard can
+recompute every number with intervals. Timings go to ``reports/timings/`` — they are not
+metrics DVC should compare.
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import logging
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import (
-    accuracy_score,
-    confusion_matrix,
-    f1_score,
-    precision_recall_fscore_support,
-)
+from sklearn.metrics import confusion_matrix
 
 from dprk_stance.calibrate import expected_calibration_error, probabilities, reliability
 from dprk_stance.config import Config
-from dprk_stance.fsutil import dir_size, read_json, write_json, write_table
-from dprk_stance.labels import LABELS, PROB_COLUMNS
-from dprk_stance.models import load_model
+from dprk_stance.fsutil import dir_size, read_json, write_json, write_jsonl, write_table
+from dprk_stance.labels import LABEL2ID, LABELS, PROB_COLUMNS, STANCES
+from dprk_stance.metrics import kinds_score, risk_coverage, trust_metrics
+from dprk_stance.models import StanceModel, load_model
 from dprk_stance.models.base import Assessment
 from dprk_stance.plotting import confusion_png, reliability_png
-from dprk_stance.train import SUMMARY_FILE, encode_labels, read_split
+from dprk_stance.realtext import iter_stories, paragraph_hash, paragraphs
+from dprk_stance.stats import macro_f1
+from dprk_stance.text import normalize_text
+from dprk_stance.train import SUMMARY_FILE, read_split
+
+log = logging.getLogger(__name__)
+
+IN_DOMAIN = "in-domain"
+REAL_TEXT = "kcna"
+KINDS = "kinds"
 
 
-def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, Any]:
-    """Accuracy, macro-F1 and per-class P/R/F1 (label order fixed, absent classes count 0)."""
-    ids = list(range(len(LABELS)))
-    precision, recall, f1, support = precision_recall_fscore_support(
-        y_true, y_pred, labels=ids, zero_division=0
-    )
-    return {
-        "accuracy": float(accuracy_score(y_true, y_pred)) if len(y_true) else float("nan"),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=ids, average="macro", zero_division=0)),
-        "per_class": {
-            label: {
-                "precision": float(precision[i]),
-                "recall": float(recall[i]),
-                "f1": float(f1[i]),
-                "support": int(support[i]),
+class GoldError(ValueError):
+    """A gold file cannot be used at all (missing, unreadable, or no valid row)."""
+
+
+@dataclass(frozen=True)
+class GoldSet:
+    """Hand-labelled passages: ``frame`` has id, doc_id, text, label (+ optional columns)."""
+
+    name: str
+    frame: pd.DataFrame
+    source: str
+    rejects: list[dict[str, Any]]
+
+
+# --- reading gold ----------------------------------------------------------------------------
+def load_gold(path: str | Path, name: str | None = None) -> GoldSet:
+    """Read a user's gold file (JSONL or CSV) of passages labelled with LABELS.
+
+    Required per row: ``text`` and ``label`` (a stance or ``none``). Optional: ``id``
+    (default ``<file>:<line>``), ``doc_id`` (default: the id; passages of one article should
+    share it, for honest intervals), ``year``, ``difficulty``, ``kind``. Rows that cannot be
+    used are returned in ``rejects`` with file, line and reason, never dropped silently.
+
+    Raises GoldError when the file is missing or no row is usable.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise GoldError(f"{path}: gold file not found")
+    rows, rejects = [], []
+    seen: set[str] = set()
+    for line, values, problem in _read_records(path):
+        reason = problem or _gold_problem(values, seen)
+        if reason:
+            rejects.append({"file": str(path), "line": line, "reason": reason, "row": values})
+            continue
+        row_id = str(values.get("id") or f"{path.name}:{line}")
+        seen.add(row_id)
+        rows.append(
+            {
+                **{k: v for k, v in values.items() if k in ("year", "difficulty", "kind")},
+                "id": row_id,
+                "doc_id": str(values.get("doc_id") or row_id),
+                "text": normalize_text(values["text"]),
+                "label": values["label"].strip(),
             }
-            for i, label in enumerate(LABELS)
-        },
-    }
+        )
+    if not rows:
+        raise GoldError(f"{path}: no usable rows ({len(rejects)} rejected)")
+    return GoldSet(name or path.stem, pd.DataFrame(rows), str(path), rejects)
 
 
+def _read_records(path: Path):
+    """Yield (line, values, problem) for every record of a JSONL or CSV file."""
+    if path.suffix.lower() == ".csv":
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh)
+            for record in reader:
+                extra = record.pop(None, None)
+                problem = "more fields than header columns" if extra else None
+                yield reader.line_num, dict(record), problem
+        return
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
+        for line_no, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                values = json.loads(line)
+            except json.JSONDecodeError as exc:
+                yield line_no, {"raw": line.strip()[:200]}, f"not valid JSON ({exc.msg})"
+                continue
+            if not isinstance(values, dict):
+                yield line_no, {"raw": line.strip()[:200]}, "not a JSON object"
+                continue
+            yield line_no, values, None
+
+
+def _gold_problem(values: dict[str, Any], seen: set[str]) -> str | None:
+    text, label = values.get("text"), values.get("label")
+    if not isinstance(text, str) or not text.strip():
+        return "text missing or not a string"
+    if not isinstance(label, str) or label.strip() not in LABELS:
+        return f"label {label!r} is not one of {list(LABELS)}"
+    if values.get("id") is not None and str(values["id"]) in seen:
+        return f"duplicate id {values['id']!r}"
+    return None
+
+
+def load_real_text(labels_csv: str | Path, archive: str | Path) -> GoldSet | None:
+    """The KCNA real-text labels joined to their paragraphs; None when the archive is absent.
+
+    ``labels_csv`` has ``story_id``, ``paragraph`` (index into
+    :func:`dprk_stance.realtext.paragraphs`), ``sha`` and ``label``. A paragraph whose hash
+    does not match (the archive changed) is rejected with its line, never mis-aligned.
+    """
+    archive = Path(archive)
+    if not archive.is_file():
+        log.info("%s not found: real-text evaluation skipped", archive)
+        return None
+    labels = pd.read_csv(labels_csv, dtype={"story_id": str, "sha": str})
+    wanted = set(labels["story_id"])
+    found = {s["id"]: s for s in iter_stories(archive) if s["id"] in wanted}
+    rows, rejects = [], []
+    for line, rec in enumerate(labels.to_dict("records"), start=2):
+        story = found.get(rec["story_id"])
+        paras = paragraphs(story["text"]) if story else []
+        index = int(rec["paragraph"])
+        if index >= len(paras) or paragraph_hash(paras[index]) != rec["sha"]:
+            rejects.append(
+                {
+                    "file": str(labels_csv),
+                    "line": line,
+                    "reason": "paragraph not found in the archive or its hash differs",
+                    "row": rec,
+                }
+            )
+            continue
+        rows.append(
+            {
+                "id": f"{rec['story_id']}#{index}",
+                "doc_id": rec["story_id"],
+                "text": normalize_text(paras[index]),
+                "label": rec["label"],
+                "year": int(story["date"][:4]),
+                "stratum": rec.get("stratum", ""),
+            }
+        )
+    return GoldSet(REAL_TEXT, pd.DataFrame(rows), str(labels_csv), rejects)
+
+
+def evaluation_sets(cfg: Config) -> list[GoldSet]:
+    """Every set a model is scored on: the test split, then the configured gold sets."""
+    test = read_split(cfg, "test")
+    sets = [GoldSet(IN_DOMAIN, test, str(Path(cfg.paths.splits_dir) / "test.parquet"), [])]
+    for name, path in cfg.evaluate.sets.items():
+        sets.append(load_gold(path, name))
+    real = load_real_text(cfg.evaluate.real_text_labels, cfg.evaluate.real_text_archive)
+    if real is not None:
+        sets.append(real)
+    if Path(cfg.evaluate.kinds).is_file():
+        sets.append(load_gold(cfg.evaluate.kinds, KINDS))
+    return sets
+
+
+# --- scoring and metrics ---------------------------------------------------------------------
 def prediction_table(frame: pd.DataFrame, scored: Assessment) -> pd.DataFrame:
+    """Per passage: gold label, predicted class (``none`` included), stance, probabilities,
+    confidence and the three flags. No text: real-text predictions must not carry it."""
     keep = [
         c
-        for c in ("id", "doc_id", "journal", "year", "topic", "difficulty", "label")
+        for c in ("id", "doc_id", "journal", "year", "topic", "difficulty", "register", "kind")
         if c in frame.columns
     ]
     out = frame[keep].reset_index(drop=True).copy()
-    out["predicted"] = [LABELS[i] for i in scored.probs.argmax(axis=1)]
+    out["label"] = frame["label"].to_numpy()
+    out["predicted"] = [LABELS[i] for i in scored.predicted]
+    out["stance"] = [STANCES[i] for i in scored.stance]
     for column, values in zip(PROB_COLUMNS, scored.probs.T, strict=True):
         out[column] = values
     out["confidence"] = scored.confidence
+    out["no_stance"] = scored.no_stance
     out["off_topic"] = scored.off_topic
     out["uncertain"] = scored.uncertain
     return out
 
 
+def _scores_for(model: StanceModel, texts: list[str]) -> tuple[np.ndarray, float]:
+    started = time.perf_counter()
+    logits = model.scores(texts) if texts else np.zeros((0, len(LABELS)))
+    return logits, time.perf_counter() - started
+
+
+def evaluate_model(
+    model: StanceModel, sets: list[GoldSet], n_bins: int, confident: float
+) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str, float]]:
+    """Score ``model`` on each set: metrics per set, prediction tables, seconds per set."""
+    metrics: dict[str, Any] = {}
+    tables: dict[str, pd.DataFrame] = {}
+    seconds: dict[str, float] = {}
+    for gold in sets:
+        texts = gold.frame["text"].tolist()
+        logits, seconds[gold.name] = _scores_for(model, texts)
+        raw, calibrated = probabilities(logits, 1.0), probabilities(logits, model.temperature)
+        scored = model.assess(texts, probs=calibrated)
+        table = prediction_table(gold.frame, scored)
+        entry = trust_metrics(table, n_bins, confident)
+        entry["ece_uncalibrated"] = expected_calibration_error(
+            raw, gold.frame["label"].map(LABEL2ID).to_numpy(), n_bins
+        )
+        entry["rejected_rows"] = len(gold.rejects)
+        if "difficulty" in table.columns and (table["difficulty"] == "hard").any():
+            hard = table[table["difficulty"] == "hard"]
+            entry["hard"] = {
+                "passages": len(hard),
+                "macro_f1": macro_f1(
+                    hard["label"].map(LABEL2ID).to_numpy(),
+                    hard["predicted"].map(LABEL2ID).to_numpy(),
+                ),
+            }
+        if gold.name == KINDS:
+            entry["kinds"] = kinds_score(table)
+        metrics[gold.name] = entry
+        tables[gold.name] = table
+    return metrics, tables, seconds
+
+
 def evaluate(cfg: Config, name: str) -> dict[str, Any]:
-    """Evaluate ``models/<name>`` on the test split; write metrics, plots and predictions."""
+    """Evaluate ``models/<name>`` on every set; write metrics, plots, predictions, timings."""
     model_dir = Path(cfg.paths.models_dir) / name
     model = load_model(model_dir)
     model.inference_batch_size = cfg.evaluate.batch_size
-    test = read_split(cfg, "test")
-    y = encode_labels(test)
-    texts = test["text"].tolist()
-
-    model.scores(texts[: min(8, len(texts))])  # warm-up: first-call allocations are not speed
-    started = time.perf_counter()
-    logits = model.scores(texts)
-    seconds = time.perf_counter() - started
-    raw = probabilities(logits, 1.0)
-    calibrated = probabilities(logits, model.temperature)
-    pred = calibrated.argmax(axis=1)
-    scored = model.assess(texts, probs=calibrated)
-
-    hard = (test["difficulty"] == "hard").to_numpy()
-    n_bins = cfg.evaluate.n_bins
-    summary = read_json(model_dir / SUMMARY_FILE)
-    metrics: dict[str, Any] = {
+    sets = evaluation_sets(cfg)
+    test_texts = sets[0].frame["text"].tolist()
+    model.scores(test_texts[: min(8, len(test_texts))])  # warm-up: first-call allocations
+    metrics, tables, seconds = evaluate_model(
+        model, sets, cfg.evaluate.n_bins, cfg.evaluate.confident
+    )
+    metrics = {
         "model": name,
-        "test_passages": len(test),
-        "test_documents": int(test["doc_id"].nunique()),
-        **classification_metrics(y, pred),
-        "hard": {
-            "passages": int(hard.sum()),
-            "macro_f1": classification_metrics(y[hard], pred[hard])["macro_f1"],
-        },
-        "ece_uncalibrated": expected_calibration_error(raw, y, n_bins),
-        "ece_calibrated": expected_calibration_error(calibrated, y, n_bins),
         "temperature": model.temperature,
         "abstain_threshold": model.abstain_threshold,
-        "off_topic_share": float(scored.off_topic.mean()),
-        "uncertain_share": float(scored.uncertain.mean()),
-        "train_seconds": summary["train_seconds"],
-        "inference_passages_per_s": len(test) / seconds if seconds > 0 else float("nan"),
-        "size_on_disk_mb": dir_size(model_dir) / 1e6,
+        "sets": metrics,
     }
 
-    plots = Path(cfg.paths.plots_dir) / name
-    matrix = confusion_matrix(y, pred, labels=list(range(len(LABELS))))
-    write_table(
-        plots / "confusion.csv",
-        pd.DataFrame({"actual": [LABELS[i] for i in y], "predicted": [LABELS[i] for i in pred]}),
+    predictions = Path(cfg.paths.predictions_dir) / name
+    for set_name, table in tables.items():
+        write_table(predictions / f"{set_name}.csv", table)
+    rejects = [r for g in sets for r in g.rejects]
+    write_jsonl(predictions / "rejects.jsonl", rejects)
+    _plots(cfg, name, tables, model.temperature)
+
+    summary = read_json(model_dir / SUMMARY_FILE)
+    n_test = len(sets[0].frame)
+    write_json(
+        Path(cfg.paths.reports_dir) / "timings" / f"{name}.json",
+        {
+            "model": name,
+            "train_seconds": summary["train_seconds"],
+            "inference_passages_per_s": n_test / seconds[IN_DOMAIN]
+            if seconds[IN_DOMAIN] > 0
+            else None,
+            "seconds_per_set": seconds,
+            "size_on_disk_mb": dir_size(model_dir) / 1e6,
+        },
     )
+    write_json(Path(cfg.paths.metrics_dir) / f"{name}.json", metrics)
+    return {"model": name, **{k: v["macro_f1"] for k, v in metrics["sets"].items()}}
+
+
+def _plots(cfg: Config, name: str, tables: dict[str, pd.DataFrame], temperature: float) -> None:
+    """Confusion matrix and reliability (in-domain, style-shift), risk-coverage (all sets)."""
+    plots = Path(cfg.paths.plots_dir) / name
+    test = tables[IN_DOMAIN]
+    y = test["label"].map(LABEL2ID).to_numpy()
+    pred = test["predicted"].map(LABEL2ID).to_numpy()
+    write_table(
+        plots / "confusion.csv", test[["label", "predicted"]].rename(columns={"label": "actual"})
+    )
+    matrix = confusion_matrix(y, pred, labels=list(range(len(LABELS))))
     confusion_png(matrix, LABELS, f"{name}: test split (n={len(test)})", plots / "confusion.png")
-    curves = {
-        "uncalibrated": reliability(raw, y, n_bins),
-        f"temperature {model.temperature:.2f}": reliability(calibrated, y, n_bins),
-    }
+    probs = test[list(PROB_COLUMNS)].to_numpy()
+    n_bins = cfg.evaluate.n_bins
+    curves = {f"temperature {temperature:.2f}": reliability(probs, y, n_bins)}
     write_table(
         plots / "reliability.csv",
         pd.DataFrame([{"curve": c, **b} for c, bins in curves.items() for b in bins if b["count"]]),
     )
     reliability_png(curves, f"{name}: reliability (test)", plots / "reliability.png")
-    write_table(
-        Path(cfg.paths.predictions_dir) / f"{name}.csv",
-        prediction_table(test, scored),
-    )
-    write_json(Path(cfg.paths.metrics_dir) / f"{name}.json", metrics)
-    return metrics
+    rows = []
+    for set_name, table in tables.items():
+        coverage, risk = risk_coverage(table["predicted"] == table["label"], table["confidence"])
+        step = max(1, len(coverage) // 50)
+        rows += [
+            {"set": set_name, "coverage": float(c), "risk": float(r)}
+            for c, r in zip(coverage[::step], risk[::step], strict=True)
+        ]
+    write_table(plots / "risk_coverage.csv", pd.DataFrame(rows))
 
 
 def main(argv: list[str] | None = None) -> int:

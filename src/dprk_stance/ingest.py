@@ -8,6 +8,7 @@ because a half-read corpus would silently change every number downstream.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import sys
 from collections import Counter
@@ -24,7 +25,7 @@ from dprk_stance.labels import LABELS
 from dprk_stance.text import canonical_journal, normalize_text
 
 REQUIRED = ("id", "doc_id", "text", "label", "journal", "year")
-OPTIONAL = ("issue", "title", "author", "topic", "difficulty", "notes")
+OPTIONAL = ("issue", "title", "author", "topic", "difficulty", "register", "pair_id", "notes")
 DIFFICULTIES = ("standard", "hard")
 COLUMNS = (*REQUIRED, *OPTIONAL, "journal_raw", "source")
 
@@ -63,6 +64,7 @@ def ingest(cfg: Config) -> dict[str, Any]:
     table = pd.DataFrame(kept, columns=list(COLUMNS))
     table["year"] = table["year"].astype("int64")
     report = {
+        "corpus_version": corpus_version(table),
         "files": [str(f) for f in files],
         "rows_read": rows_read,
         "rows_kept": len(table),
@@ -80,6 +82,17 @@ def ingest(cfg: Config) -> dict[str, Any]:
     write_jsonl(out_dir / "rejects.jsonl", rejects)
     write_json(out_dir / "ingest_report.json", report)
     return report
+
+
+def corpus_version(table: pd.DataFrame) -> str:
+    """12 hex digits of SHA-256 over the sorted (id, label, text) of the kept passages.
+
+    Independent of file layout and row order, so two copies of one corpus share a version.
+    """
+    digest = hashlib.sha256()
+    for row in sorted(zip(table["id"], table["label"], table["text"], strict=True)):
+        digest.update("\t".join(row).encode("utf-8") + b"\n")
+    return digest.hexdigest()[:12]
 
 
 def raw_files(raw_dir: Path) -> list[Path]:

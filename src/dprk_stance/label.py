@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.fsutil import atomic_path, hash_dir, write_json, write_jsonl
-from dprk_stance.labels import LABELS, PROB_COLUMNS
+from dprk_stance.labels import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.models import StanceModel, load_model
 from dprk_stance.plotting import stance_shares_png
 from dprk_stance.readers import META_FIELDS, Document, InputError, iter_documents
@@ -41,21 +41,24 @@ PASSAGE_COLUMNS = (
     *META_FIELDS,
     "text",
     "label",
+    "stance",
     *PROB_COLUMNS,
     "confidence",
     "relevance",
+    "no_stance",
     "off_topic",
     "uncertain",
     "model",
     "model_sha256",
 )
-_KEYS = tuple(label.replace("-", "_") for label in LABELS)
+_KEYS = tuple(label.replace("-", "_") for label in STANCES)
 SUMMARY_COLUMNS = (
     "doc_id",
     "source",
     *META_FIELDS,
     "passages",
     "uncertain",
+    "no_stance",
     "off_topic",
     "share_uncertain",
     "mean_confidence",
@@ -296,9 +299,11 @@ def _score_and_write(
                 **meta,
                 "text": texts[row + i],
                 "label": LABELS[int(doc_probs[i].argmax())],
+                "stance": STANCES[int(scored.stance[row + i])],
                 **{c: float(v) for c, v in zip(PROB_COLUMNS, doc_probs[i], strict=True)},
                 "confidence": float(scored.confidence[row + i]),
                 "relevance": _finite(scored.relevance[row + i]),
+                "no_stance": bool(scored.no_stance[row + i]),
                 "off_topic": bool(scored.off_topic[row + i]),
                 "uncertain": bool(doc_unc[i]),
                 **identity,
@@ -313,6 +318,7 @@ def _score_and_write(
                     doc_probs,
                     doc_unc,
                     scored.off_topic[row : row + n],
+                    scored.no_stance[row : row + n],
                 ),
                 ensure_ascii=False,
             )
@@ -339,8 +345,11 @@ def document_summary(
     probs: np.ndarray,
     uncertain: np.ndarray,
     off_topic: np.ndarray,
+    no_stance: np.ndarray,
 ) -> dict[str, Any]:
-    """Counts and shares per stance (confident passages), uncertain share, best passages."""
+    """Counts and shares per stance (confident passages only), no-stance and uncertain counts,
+    and the most probable passage per stance. Arrays have one entry per passage; ``probs``
+    is (n, 4) in LABELS order."""
     n = len(texts)
     pred = probs.argmax(axis=1) if n else np.zeros(0, dtype=int)
     summary: dict[str, Any] = {
@@ -349,12 +358,13 @@ def document_summary(
         **{k: document.meta.get(k) for k in META_FIELDS},
         "passages": n,
         "uncertain": int(uncertain.sum()),
+        "no_stance": int(no_stance.sum()),
         "off_topic": int(off_topic.sum()),
         "share_uncertain": float(uncertain.mean()) if n else 0.0,
         "mean_confidence": float(probs.max(axis=1).mean()) if n else None,
         "skipped_fragments": seg.skipped_fragments,
     }
-    for j, label in enumerate(LABELS):
+    for j, label in enumerate(STANCES):
         confident = (pred == j) & ~uncertain
         key = label.replace("-", "_")
         summary[f"n_{key}"] = int(confident.sum())
@@ -426,7 +436,7 @@ def column_type(name: str) -> str:
         or (name.startswith("top_") and name.endswith("_p"))
     ):
         return "Float64"
-    if name in ("uncertain", "off_topic"):
+    if name in ("uncertain", "off_topic", "no_stance"):
         return "boolean"
     return "string"
 
@@ -435,7 +445,7 @@ def _typed(chunk: pd.DataFrame, columns: Sequence[str], counts_uncertain: bool) 
     chunk = chunk.reindex(columns=list(columns))
     types = {c: column_type(c) for c in columns}
     if counts_uncertain:  # in summaries these are counts, not flags
-        types["uncertain"] = types["off_topic"] = "Int64"
+        types["uncertain"] = types["off_topic"] = types["no_stance"] = "Int64"
     return chunk.astype(types)
 
 
@@ -472,11 +482,11 @@ def _convert(work: Path, final: Path, columns: Sequence[str]) -> None:
 
 def shares_chart(summaries: pd.DataFrame, path: Path, max_documents: int = 60) -> None:
     """Stance shares per year (or month, for a short span) when dated, else per document."""
-    stances = [*LABELS, "uncertain"]
+    stances = [*STANCES, "uncertain"]
     if summaries.empty:
         stance_shares_png([], {s: [] for s in stances}, [], "no passages labelled", path)
         return
-    counts = summaries[[f"n_{s.replace('-', '_')}" for s in LABELS] + ["uncertain"]]
+    counts = summaries[[f"n_{s.replace('-', '_')}" for s in STANCES] + ["uncertain"]]
     counts.columns = stances
     dates = (
         pd.to_datetime(summaries.get("date"), errors="coerce")

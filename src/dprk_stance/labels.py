@@ -1,10 +1,19 @@
-"""The three stance labels. Fixed by design: every model, file and report uses this order."""
+"""The label set: three stances and the explicit no-stance class.
+
+Models are trained on all four classes, so "none of the three" is something a model learns
+from examples (descriptive, statistical, ceremonial prose, document furniture) rather than
+something inferred from a flat softmax over three stances. Every model, file and report uses
+this order; probability columns follow it.
+"""
 
 from __future__ import annotations
 
-LABELS: tuple[str, ...] = ("pro-decentralization", "pro-diversification", "conservative")
+STANCES: tuple[str, ...] = ("pro-decentralization", "pro-diversification", "conservative")
+NO_STANCE = "none"
+LABELS: tuple[str, ...] = (*STANCES, NO_STANCE)
 LABEL2ID: dict[str, int] = {label: i for i, label in enumerate(LABELS)}
 ID2LABEL: dict[int, str] = dict(enumerate(LABELS))
+NO_STANCE_ID: int = LABEL2ID[NO_STANCE]
 
 
 def prob_column(label: str) -> str:

@@ -1,9 +1,13 @@
-"""Stage 5 — compare: a leaderboard every number of which is recomputed from predictions.
+"""Stage 5 — leaderboard: every number recomputed from per-passage predictions.
 
-Same test passages for every model (checked), macro-F1 with a 95 % interval that resamples
-whole articles, paired differences on the same resamples, McNemar p-values with Holm
-correction, and the leakage check: how close a keyword-only classifier comes to the
-fine-tuned model, overall and on the hard subset.
+For each evaluation set (in-domain test split, style-shift set, KCNA real text, kinds, any
+user set) and each model: macro-F1 and stance accuracy with 95 % intervals from a bootstrap
+that resamples whole articles, no-stance recall, the share of stance passages flagged,
+precision of confident stances, confident errors, ECE and AURC; paired tests between models
+on the same passages (bootstrap difference, McNemar with Holm correction); the leakage
+check; and the **default model**: the best on ``compare.default_by`` (the style-shift set),
+not on the in-domain split, because the in-domain split shares the corpus's style.
+Timings are shown in the Markdown but kept out of ``leaderboard.json`` (a DVC metric).
 """
 
 from __future__ import annotations
@@ -13,64 +17,84 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from dprk_stance.config import Config
 from dprk_stance.fsutil import read_json, write_json, write_text
-from dprk_stance.labels import LABEL2ID
+from dprk_stance.labels import LABEL2ID, NO_STANCE
+from dprk_stance.metrics import trust_metrics
 from dprk_stance.stats import bootstrap_ci, holm, mcnemar, paired_bootstrap_difference
 
-
-class CompareError(RuntimeError):
-    """Predictions of different models do not cover the same test passages."""
+IN_DOMAIN = "in-domain"
 
 
-def load_predictions(cfg: Config) -> dict[str, pd.DataFrame]:
-    frames = {
-        name: pd.read_csv(Path(cfg.paths.predictions_dir) / f"{name}.csv") for name in cfg.models
-    }
-    reference_name, reference = next(iter(frames.items()))
-    for name, frame in frames.items():
-        if frame["id"].tolist() != reference["id"].tolist():
-            raise CompareError(
-                f"predictions of {name!r} and {reference_name!r} cover different "
-                "test passages: re-run evaluate for both on the same split"
+class LeaderboardError(RuntimeError):
+    """Predictions of different models do not cover the same passages."""
+
+
+def load_predictions(cfg: Config) -> dict[str, dict[str, pd.DataFrame]]:
+    """set name -> model name -> prediction table; every model must cover the same ids."""
+    by_set: dict[str, dict[str, pd.DataFrame]] = {}
+    for model in cfg.evaluated:
+        folder = Path(cfg.paths.predictions_dir) / model
+        for path in sorted(folder.glob("*.csv")):
+            by_set.setdefault(path.stem, {})[model] = pd.read_csv(
+                path, dtype={"id": str, "doc_id": str}
             )
-    return frames
+    for set_name, frames in by_set.items():
+        missing = [m for m in cfg.evaluated if m not in frames]
+        if missing:
+            raise LeaderboardError(f"set {set_name!r}: no predictions for {missing}")
+        ref_name, ref = next(iter(frames.items()))
+        for name, frame in frames.items():
+            if frame["id"].tolist() != ref["id"].tolist():
+                raise LeaderboardError(
+                    f"set {set_name!r}: predictions of {name!r} and {ref_name!r} cover "
+                    "different passages: re-run evaluate for both"
+                )
+    return by_set
 
 
-def build_leaderboard(frames: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]:
-    cc = cfg.compare
+def _ci(
+    y: np.ndarray, pred: np.ndarray, groups: np.ndarray, boot: dict[str, Any], metric: Any = None
+) -> dict[str, float]:
+    if len(y) == 0:
+        return {"estimate": float("nan"), "low": float("nan"), "high": float("nan")}
+    kwargs = {} if metric is None else {"metric": metric}
+    return bootstrap_ci(y, pred, groups, **boot, **kwargs)
+
+
+def _accuracy(y: np.ndarray, pred: np.ndarray) -> float:
+    return float((y == pred).mean()) if len(y) else float("nan")
+
+
+def board_for_set(
+    frames: dict[str, pd.DataFrame], cfg: Config, boot: dict[str, Any]
+) -> dict[str, Any]:
+    """Rows per model (metrics with intervals) and pairwise tests for one evaluation set."""
     first = next(iter(frames.values()))
     y = first["label"].map(LABEL2ID).to_numpy()
-    groups = first["doc_id"].to_numpy()
-    hard = (first["difficulty"] == "hard").to_numpy()
+    groups = first["doc_id"].astype(str).to_numpy()
+    stance_rows = (first["label"] != NO_STANCE).to_numpy()
     preds = {n: f["predicted"].map(LABEL2ID).to_numpy() for n, f in frames.items()}
-    boot = {"n_samples": cc.bootstrap_samples, "confidence": cc.confidence, "seed": cfg.seed}
-
     rows = []
-    for name, pred in preds.items():
-        metrics = read_json(Path(cfg.paths.metrics_dir) / f"{name}.json")
-        overall = bootstrap_ci(y, pred, groups, **boot)
-        on_hard = bootstrap_ci(y[hard], pred[hard], groups[hard], **boot)
+    for name, frame in frames.items():
+        m = trust_metrics(frame, cfg.evaluate.n_bins, cfg.evaluate.confident)
+        f1 = _ci(y, preds[name], groups, boot)
+        stance = frame["stance"].map(LABEL2ID).to_numpy()
+        acc = _ci(y[stance_rows], stance[stance_rows], groups[stance_rows], boot, metric=_accuracy)
         rows.append(
             {
                 "model": name,
-                "macro_f1": overall["estimate"],
-                "ci_low": overall["low"],
-                "ci_high": overall["high"],
-                "accuracy": float((pred == y).mean()),
-                "hard_macro_f1": on_hard["estimate"],
-                "hard_ci_low": on_hard["low"],
-                "hard_ci_high": on_hard["high"],
-                "ece_calibrated": metrics["ece_calibrated"],
-                "train_seconds": metrics["train_seconds"],
-                "inference_passages_per_s": metrics["inference_passages_per_s"],
-                "size_on_disk_mb": metrics["size_on_disk_mb"],
+                "macro_f1": f1["estimate"],
+                "macro_f1_ci": [f1["low"], f1["high"]],
+                "stance_accuracy": acc["estimate"],
+                "stance_accuracy_ci": [acc["low"], acc["high"]],
+                **{k: v for k, v in m.items() if k not in ("macro_f1", "stance_accuracy")},
             }
         )
-    rows.sort(key=lambda r: -r["macro_f1"])
-
+    rows.sort(key=lambda r: -np.nan_to_num(r["macro_f1"], nan=-1))
     pairs = []
     for a, b in itertools.combinations([r["model"] for r in rows], 2):
         test = mcnemar(preds[a] == y, preds[b] == y)
@@ -83,145 +107,214 @@ def build_leaderboard(frames: dict[str, pd.DataFrame], cfg: Config) -> dict[str,
                 "difference_ci": [diff["low"], diff["high"]],
                 "bootstrap_p": diff["p_value"],
                 "mcnemar_p": test["p_value"],
-                "mcnemar_exact": test["exact"],
                 "a_only_correct": test["a_only_correct"],
                 "b_only_correct": test["b_only_correct"],
             }
         )
     for pair, adjusted in zip(pairs, holm([p["mcnemar_p"] for p in pairs]), strict=True):
         pair["mcnemar_p_holm"] = adjusted
-
     return {
-        "test_passages": len(y),
-        "test_documents": len(set(groups)),
-        "hard_passages": int(hard.sum()),
-        "bootstrap": boot,
+        "passages": len(y),
+        "documents": len(set(groups)),
+        "stance_passages": int(stance_rows.sum()),
+        "no_stance_passages": int((~stance_rows).sum()),
         "models": rows,
         "pairs": pairs,
-        "leakage": leakage(rows, cfg),
     }
 
 
 def leakage(rows: list[dict[str, Any]], cfg: Config) -> dict[str, Any]:
+    """How close a keyword-only model comes to the target model on the in-domain split."""
     by_name = {r["model"]: r for r in rows}
     ref, target = cfg.compare.leakage_reference, cfg.compare.leakage_target
     if ref not in by_name or target not in by_name:
-        return {
-            "available": False,
-            "reason": f"needs both {ref!r} and {target!r} in params 'models'",
-        }
-    r, t = by_name[ref], by_name[target]
-    gap, hard_gap = t["macro_f1"] - r["macro_f1"], t["hard_macro_f1"] - r["hard_macro_f1"]
-    margin = cfg.compare.leakage_margin
+        return {"available": False, "reason": f"needs both {ref!r} and {target!r} in 'models'"}
+    gap = by_name[target]["macro_f1"] - by_name[ref]["macro_f1"]
     return {
         "available": True,
         "reference": ref,
         "target": target,
-        "reference_macro_f1": r["macro_f1"],
-        "target_macro_f1": t["macro_f1"],
-        "reference_hard_macro_f1": r["hard_macro_f1"],
-        "target_hard_macro_f1": t["hard_macro_f1"],
+        "reference_macro_f1": by_name[ref]["macro_f1"],
+        "target_macro_f1": by_name[target]["macro_f1"],
         "gap": gap,
-        "hard_gap": hard_gap,
-        "margin": margin,
-        "too_easy": bool(gap < margin or hard_gap < margin),
+        "margin": cfg.compare.leakage_margin,
+        "too_easy": bool(gap < cfg.compare.leakage_margin),
     }
 
 
-def _bootstrap_p(p: float, n_samples: int) -> str:
-    """A percentile-bootstrap p-value of 0 only means "below the resolution 2/n"."""
-    return f"< {2 / n_samples:.4f}" if p == 0 else f"{p:.3f}"
+def choose_default(sets: dict[str, Any], by: str) -> dict[str, Any]:
+    """The model with the best macro-F1 on set ``by``; ties go to fewer confident errors."""
+    if by not in sets:
+        return {"model": None, "by": by, "reason": f"set {by!r} was not evaluated"}
+    rows = sets[by]["models"]
+    best = max(rows, key=lambda r: (r["macro_f1"], -r["confident_errors_per_100"]))
+    return {
+        "model": best["model"],
+        "by": by,
+        "macro_f1": best["macro_f1"],
+        "reason": f"highest four-class macro-F1 on the {by} set, which no model was trained, "
+        "calibrated or tuned on; the in-domain split shares the training corpus's style",
+    }
 
 
-def render_markdown(board: dict[str, Any], cv: dict[str, Any]) -> str:
-    pct = round(board["bootstrap"]["confidence"] * 100)
+def build_leaderboard(cfg: Config) -> dict[str, Any]:
+    cc = cfg.compare
+    boot = {"n_samples": cc.bootstrap_samples, "confidence": cc.confidence, "seed": cfg.seed}
+    by_set = load_predictions(cfg)
+    if IN_DOMAIN not in by_set:
+        raise LeaderboardError("no in-domain predictions: run the evaluate stage first")
+    order = [IN_DOMAIN, *sorted(s for s in by_set if s != IN_DOMAIN)]
+    sets = {name: board_for_set(by_set[name], cfg, boot) for name in order}
+    ingest_report = Path(cfg.paths.processed_dir) / "ingest_report.json"
+    corpus = read_json(ingest_report) if ingest_report.is_file() else {}
+    return {
+        "corpus_version": corpus.get("corpus_version"),
+        "corpus_passages": corpus.get("rows_kept"),
+        "bootstrap": boot,
+        "sets": sets,
+        "leakage": leakage(sets[IN_DOMAIN]["models"], cfg),
+        "default_model": choose_default(sets, cc.default_by),
+    }
+
+
+def _f(value: Any, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    return f"{value:.{digits}f}"
+
+
+def _ci_text(estimate: Any, ci: list[float]) -> str:
+    if estimate is None or np.isnan(estimate):
+        return "–"
+    return f"{estimate:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+
+
+def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> str:
+    """One evaluation set's table (and pairwise tests when there are several models)."""
+    pct = round(boot["confidence"] * 100)
     lines = [
-        "# Leaderboard (test split)",
+        f"## {set_name}",
         "",
-        f"{board['test_passages']} test passages from {board['test_documents']} articles "
-        f"({board['hard_passages']} hard). Intervals: {pct} % cluster bootstrap over articles, "
-        f"{board['bootstrap']['n_samples']} resamples, seed {board['bootstrap']['seed']}.",
+        f"{entry['passages']} passages ({entry['stance_passages']} stance, "
+        f"{entry['no_stance_passages']} no stance) from {entry['documents']} documents.",
         "",
-        f"| model | macro-F1 [{pct} % CI] | accuracy | hard macro-F1 [{pct} % CI] | ECE (cal.) "
-        "| train s | passages/s | size MB |",
-        "|---|---|---|---|---|---|---|---|",
+        f"| model | macro-F1 [{pct} % CI] | stance acc. [{pct} % CI] | no-stance recall "
+        "| stance→none | confident precision | errors≥0.9 /100 | ECE | AURC |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for r in board["models"]:
+    for r in entry["models"]:
         lines.append(
-            f"| {r['model']} | {r['macro_f1']:.3f} [{r['ci_low']:.3f}, {r['ci_high']:.3f}] "
-            f"| {r['accuracy']:.3f} | {r['hard_macro_f1']:.3f} [{r['hard_ci_low']:.3f}, "
-            f"{r['hard_ci_high']:.3f}] | {r['ece_calibrated']:.3f} | {r['train_seconds']:.1f} "
-            f"| {r['inference_passages_per_s']:.0f} | {r['size_on_disk_mb']:.2f} |"
+            f"| {r['model']} | {_ci_text(r['macro_f1'], r['macro_f1_ci'])} "
+            f"| {_ci_text(r['stance_accuracy'], r['stance_accuracy_ci'])} "
+            f"| {_f(r['no_stance_recall'])} | {_f(r['stance_flagged_as_no_stance'])} "
+            f"| {_f(r['confident_stance_precision'])} "
+            f"| {_f(r['confident_errors_per_100'], 1)} | {_f(r['ece'])} | {_f(r['aurc'])} |"
         )
-    lines += [
-        "",
-        "## Pairwise tests",
-        "",
-        "Difference = macro-F1(A) − macro-F1(B) on the same article resamples. McNemar on "
-        "per-passage correctness; Holm-adjusted over all pairs.",
-        "",
-        "| A | B | ΔF1 [CI] | bootstrap p | McNemar p | Holm p | A-only / B-only correct |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    n_boot = board["bootstrap"]["n_samples"]
-    for p in board["pairs"]:
-        lo, hi = p["difference_ci"]
-        lines.append(
-            f"| {p['a']} | {p['b']} | {p['macro_f1_difference']:+.3f} [{lo:+.3f}, "
-            f"{hi:+.3f}] | {_bootstrap_p(p['bootstrap_p'], n_boot)} | {p['mcnemar_p']:.3g} "
-            f"| {p['mcnemar_p_holm']:.3g} | {p['a_only_correct']} / "
-            f"{p['b_only_correct']} |"
-        )
-    leak = board["leakage"]
-    lines += ["", "## Leakage check", ""]
-    if leak["available"]:
-        verdict = (
-            "**too easy**: keywords alone come within the margin — rewrite hard cases"
-            if leak["too_easy"]
-            else "passes: the model clears keywords by the margin"
-        )
+    if entry["pairs"]:
         lines += [
-            f"| | {leak['reference']} | {leak['target']} | gap |",
-            "|---|---|---|---|",
-            f"| macro-F1, all | {leak['reference_macro_f1']:.3f} | {leak['target_macro_f1']:.3f}"
-            f" | {leak['gap']:+.3f} |",
-            f"| macro-F1, hard | {leak['reference_hard_macro_f1']:.3f} | "
-            f"{leak['target_hard_macro_f1']:.3f} | {leak['hard_gap']:+.3f} |",
             "",
-            f"Margin {leak['margin']:.2f}: {verdict}.",
+            "| A | B | ΔF1 [CI] | bootstrap p | McNemar Holm p | A-only / B-only right |",
+            "|---|---|---|---|---|---|",
         ]
+        for p in entry["pairs"]:
+            lo, hi = p["difference_ci"]
+            lines.append(
+                f"| {p['a']} | {p['b']} | {p['macro_f1_difference']:+.3f} [{lo:+.3f}, "
+                f"{hi:+.3f}] | {p['bootstrap_p']:.3f} | {p['mcnemar_p_holm']:.3g} "
+                f"| {p['a_only_correct']} / {p['b_only_correct']} |"
+            )
+    return "\n".join(lines)
+
+
+def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str, Any]) -> str:
+    """The leaderboard as Markdown: one table per evaluation set, tests, leakage, cost."""
+    boot = board["bootstrap"]
+    pct = round(boot["confidence"] * 100)
+    default = board["default_model"]
+    lines = [
+        "# Leaderboard",
+        "",
+        f"Corpus version `{board['corpus_version']}` ({board['corpus_passages']} passages). "
+        f"Intervals: {pct} % cluster bootstrap over articles (KCNA: over stories), "
+        f"{boot['n_samples']} resamples, seed {boot['seed']}. Four classes: three stances "
+        "and `none`.",
+        "",
+        f"**Default model: `{default['model']}`** — {default['reason']}.",
+        "",
+        "Columns: macro-F1 over the four classes; stance accuracy = best of the three stances "
+        "on gold stance passages; no-stance recall = gold `none` passages flagged no-stance; "
+        "stance→none = gold stance passages flagged no-stance; confident precision = share "
+        "right among passages labelled with a confident stance (not uncertain); errors≥0.9 "
+        "per 100 passages; ECE (calibrated); AURC = area under the risk–coverage curve "
+        "(lower is better).",
+    ]
+    for set_name, entry in board["sets"].items():
+        lines += ["", render_set(set_name, entry, boot)]
+    leak = board["leakage"]
+    lines += ["", "## Leakage check (in-domain)", ""]
+    if leak["available"]:
+        verdict = "**too easy**" if leak["too_easy"] else "passes"
+        lines.append(
+            f"{leak['reference']} {leak['reference_macro_f1']:.3f} vs {leak['target']} "
+            f"{leak['target_macro_f1']:.3f}: gap {leak['gap']:+.3f}, margin "
+            f"{leak['margin']:.2f} — {verdict}."
+        )
     else:
         lines.append(f"Not available: {leak['reason']}.")
-    lines += ["", "## Cross-validation", ""]
+    lines += ["", "## Cross-validation (in-domain corpus)", ""]
     if cv.get("enabled"):
         lines += [
-            f"{cv['folds']}-fold, grouped by article, stratified by label.",
+            f"{cv['folds']}-fold, grouped by article.",
             "",
-            "| model | macro-F1 mean ± sd |",
+            "| model | macro-F1 |",
             "|---|---|",
         ]
         for name, res in cv["models"].items():
             lines.append(f"| {name} | {res['macro_f1_mean']:.3f} ± {res['macro_f1_sd']:.3f} |")
     else:
         lines.append("Off (`crossval.folds: 0`).")
+    lines += [
+        "",
+        "## Cost (this machine; not a DVC metric)",
+        "",
+        "| model | train s | test passages/s | size MB |",
+        "|---|---|---|---|",
+    ]
+    for name, t in timings.items():
+        lines.append(
+            f"| {name} | {t['train_seconds']:.1f} | {_f(t['inference_passages_per_s'], 0)} "
+            f"| {t['size_on_disk_mb']:.1f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
-def compare(cfg: Config) -> dict[str, Any]:
-    board = build_leaderboard(load_predictions(cfg), cfg)
-    cv_file = Path(cfg.paths.reports_dir) / "cv.json"
-    cv = read_json(cv_file) if cv_file.is_file() else {"enabled": False}
-    board["crossval"] = cv
+def leaderboard(cfg: Config) -> dict[str, Any]:
+    """Build and write ``reports/leaderboard.json`` (metrics) and ``leaderboard.md``."""
+    board = build_leaderboard(cfg)
     reports = Path(cfg.paths.reports_dir)
+    cv_file = reports / "cv.json"
+    cv = read_json(cv_file) if cv_file.is_file() else {"enabled": False}
+    timings = {
+        name: read_json(reports / "timings" / f"{name}.json")
+        for name in cfg.evaluated
+        if (reports / "timings" / f"{name}.json").is_file()
+    }
     write_json(reports / "leaderboard.json", board)
-    write_text(reports / "leaderboard.md", render_markdown(board, cv))
-    return board
+    write_text(reports / "leaderboard.md", render_markdown(board, timings, cv))
+    return {
+        "default_model": board["default_model"]["model"],
+        **{
+            f"{s}/{r['model']}": round(r["macro_f1"], 4)
+            for s, e in board["sets"].items()
+            for r in e["models"]
+        },
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     from dprk_stance.cli import run_stage
 
-    return run_stage(compare, argv, name="compare")
+    return run_stage(leaderboard, argv, name="leaderboard")
 
 
 if __name__ == "__main__":

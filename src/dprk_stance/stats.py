@@ -13,14 +13,18 @@ from typing import Any
 
 import numpy as np
 
+from dprk_stance.labels import LABELS
+
 Metric = Callable[[np.ndarray, np.ndarray], float]
 
 
-def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int = 3) -> float:
-    """Macro-F1 over ``n_labels`` integer classes (absent classes score 0, as in sklearn).
+def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int = len(LABELS)) -> float:
+    """Macro-F1 over the integer classes that occur in ``y_true`` or ``y_pred``.
 
-    Computed from a bincount confusion matrix: the bootstrap calls it tens of thousands of
-    times, where sklearn's validation overhead would dominate.
+    As scikit-learn's ``f1_score(average="macro")`` with its default labels: a class that
+    neither occurs nor is predicted does not count (a real-text sample without any
+    decentralisation passage is not penalised for it). Computed from a bincount confusion
+    matrix: the bootstrap calls it tens of thousands of times.
     """
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
@@ -28,8 +32,10 @@ def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int = 3) -> float
     cm = cm.reshape(n_labels, n_labels)
     tp = np.diag(cm).astype(float)
     denominator = cm.sum(axis=0) + cm.sum(axis=1)  # predicted + actual = 2tp + fp + fn
-    f1 = np.divide(2 * tp, denominator, out=np.zeros(n_labels), where=denominator > 0)
-    return float(f1.mean())
+    present = denominator > 0
+    if not present.any():
+        return float("nan")
+    return float((2 * tp[present] / denominator[present]).mean())
 
 
 def _group_index(groups: Sequence[Any]) -> list[np.ndarray]:

@@ -68,6 +68,14 @@ _JOURNAL_ALIASES: dict[str, str] = {
     "partycongressreport": "Party Congress report",
     "cabinetstatement": "Cabinet statement",
     "kcna": "KCNA",
+    "koreancentralnewsagency": "KCNA",
+    "pyongyangtimes": "Pyongyang Times",
+    "chosonsinbo": "Choson Sinbo",
+    "lawregulation": "Law or regulation",
+    "laworregulation": "Law or regulation",
+    "foreigntrade": "Foreign Trade",
+    "foreigntradeofthedprk": "Foreign Trade",
+    "naenara": "Naenara",
 }
 
 

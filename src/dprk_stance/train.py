@@ -55,7 +55,10 @@ def fit_model(
     from dprk_stance.models.hf import set_threads
 
     set_threads(cfg.threads)
-    model = build_model(name, cfg.model_params(name), seed=cfg.seed)
+    extra = {}
+    if name == "ensemble":
+        extra["models_dir"] = cfg.paths.models_dir
+    model = build_model(name, cfg.model_params(name), seed=cfg.seed, **extra)
     model.live, model.checkpoint_dir = live, checkpoint_dir
     started = time.perf_counter()
     info = model.fit(
@@ -72,7 +75,7 @@ def fit_model(
     model.abstain_threshold = cfg.calibration.abstain_threshold
     relevance: dict[str, Any] = {}
     if cfg.calibration.relevance_quantile > 0:
-        from dprk_stance.relevance import RelevanceGate
+        from dprk_stance.models.relevance import RelevanceGate
 
         model.relevance = RelevanceGate(cfg.calibration.relevance_quantile).fit(
             train_df["text"].tolist(), dev_df["text"].tolist()
@@ -143,7 +146,7 @@ def _open_live(directory: Path) -> Any:
 
 def train(cfg: Config, name: str) -> dict[str, Any]:
     """Train ``name`` (one of ``models``) and write ``models/<name>/``."""
-    if name not in cfg.models:
+    if name not in cfg.models and name != "ensemble":
         raise ValueError(f"model {name!r} is not listed in params 'models' {list(cfg.models)}")
     seed_everything(cfg.seed)
     train_df, dev_df = read_split(cfg, "train"), read_split(cfg, "dev")

@@ -1,7 +1,7 @@
 """The common model interface and the on-disk model directory format.
 
 A model directory holds the model's own files (safetensors + tokenizer for transformers,
-skops for scikit-learn) and ``stance_model.json``: kind, label order, fitted temperature,
+JSON + NPZ for scikit-learn parts) and ``stance_model.json``: kind, label order, fitted temperature,
 abstention threshold and the params it was trained with. No pickle anywhere.
 """
 
@@ -19,7 +19,7 @@ import numpy as np
 from dprk_stance import __version__
 from dprk_stance.calibrate import probabilities
 from dprk_stance.fsutil import read_json, write_json
-from dprk_stance.labels import LABELS
+from dprk_stance.labels import LABELS, NO_STANCE_ID
 
 MODEL_FILE = "stance_model.json"
 FORMAT_VERSION = 1
@@ -28,17 +28,46 @@ _KINDS: dict[str, str] = {
     "keywords": "dprk_stance.models.keywords:KeywordModel",
     "tfidf-logreg": "dprk_stance.models.tfidf:TfidfLogRegModel",
     "embed-logreg": "dprk_stance.models.embed:EmbedLogRegModel",
+    "setfit": "dprk_stance.models.setfit_model:SetFitStanceModel",
+    "ensemble": "dprk_stance.models.ensemble:EnsembleModel",
     "transformer": "dprk_stance.models.transformer:TransformerModel",
 }
 
 
 @dataclass(frozen=True)
 class Assessment:
-    probs: np.ndarray  # (n, 3) calibrated, LABELS order
-    confidence: np.ndarray  # max probability
+    """What a model says about n passages: every array has length n (``probs``: (n, 4))."""
+
+    probs: np.ndarray  # (n, 4) calibrated, LABELS order (three stances, then "none")
+    confidence: np.ndarray  # max probability over the four classes
     relevance: np.ndarray  # relevance-gate score (nan without a gate)
     off_topic: np.ndarray  # relevance below the gate's threshold
-    uncertain: np.ndarray  # low confidence or off topic
+    no_stance: np.ndarray  # the most probable class is "none"
+    uncertain: np.ndarray  # no stance, low confidence or off topic
+
+    @property
+    def predicted(self) -> np.ndarray:
+        """Class ids (n,), LABELS order: "none" where the model finds no stance."""
+        return self.probs.argmax(axis=1)
+
+    @property
+    def stance(self) -> np.ndarray:
+        """Most probable of the three stances (n,), whatever the no-stance probability."""
+        return self.probs[:, :NO_STANCE_ID].argmax(axis=1)
+
+
+def class_scores(estimator: Any, features: Any) -> np.ndarray:
+    """(n, 4) log-probabilities of a fitted scikit-learn classifier, in LABELS order.
+
+    A corpus may lack a class (a user's corpus without "none" rows): such a column gets a
+    log-probability of -1e4, so every model still speaks about all four classes. For a
+    multinomial logistic regression these are its logits up to a per-row shift, which
+    softmax and temperature scaling ignore.
+    """
+    logp = np.maximum(estimator.predict_log_proba(features), -1e4)
+    out = np.full((logp.shape[0], len(LABELS)), -1e4)
+    out[:, np.asarray(estimator.classes_, dtype=np.int64)] = logp
+    return out
 
 
 class ModelLoadError(RuntimeError):
@@ -54,7 +83,9 @@ class StanceModel(abc.ABC):
         self.params = params
         self.seed = seed
         self.temperature = 1.0
-        self.abstain_threshold = 0.5
+        # Set by the train stage from calibration.abstain_threshold and stored with the model;
+        # NaN until then, so an unset threshold is an error, never a silent default.
+        self.abstain_threshold = float("nan")
         self.inference_batch_size = int(
             getattr(params, "eval_batch_size", getattr(params, "batch_size", 32))
         )
@@ -77,7 +108,7 @@ class StanceModel(abc.ABC):
 
     @abc.abstractmethod
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Uncalibrated logits, shape (n, 3), columns in LABELS order."""
+        """Uncalibrated logits, shape (n, 4), columns in LABELS order."""
 
     @abc.abstractmethod
     def _save_files(self, path: Path) -> None: ...
@@ -109,10 +140,11 @@ class StanceModel(abc.ABC):
         threshold: float | None = None,
         probs: np.ndarray | None = None,
     ) -> Assessment:
-        """Calibrated probabilities plus the two reasons to distrust them.
+        """Calibrated probabilities plus the reasons to distrust a stance.
 
-        ``uncertain`` is set when the calibrated confidence is below the abstention threshold
-        or the relevance gate finds the passage unlike any stance-bearing training passage.
+        ``no_stance`` is set when "none" is the most probable class; ``uncertain`` when there
+        is no stance, the calibrated confidence is below the abstention threshold, or the
+        relevance gate finds the passage unlike any training passage.
         ``probs``: calibrated probabilities already computed for ``texts`` (not scored again).
         """
         n = len(texts)
@@ -125,7 +157,11 @@ class StanceModel(abc.ABC):
         else:
             relevance, off_topic = np.full(n, np.nan), np.zeros(n, dtype=bool)
         limit = self.abstain_threshold if threshold is None else threshold
-        return Assessment(probs, confidence, relevance, off_topic, (confidence < limit) | off_topic)
+        if np.isnan(limit):
+            raise ValueError("no abstention threshold: set one when building the model")
+        no_stance = probs.argmax(axis=1) == NO_STANCE_ID if n else np.zeros(0, dtype=bool)
+        uncertain = no_stance | (confidence < limit) | off_topic
+        return Assessment(probs, confidence, relevance, off_topic, no_stance, uncertain)
 
     def predict(self, texts: Sequence[str]) -> list[str]:
         return [LABELS[i] for i in self.predict_proba(texts).argmax(axis=1)]
@@ -162,8 +198,9 @@ def _model_class(kind: str) -> type[StanceModel]:
     return getattr(importlib.import_module(module), name)
 
 
-def build_model(kind: str, params: Any, seed: int) -> StanceModel:
-    return _model_class(kind)(params, seed=seed)
+def build_model(kind: str, params: Any, seed: int, **kwargs: Any) -> StanceModel:
+    """An unfitted model of ``kind`` configured by its params section (a dataclass)."""
+    return _model_class(kind)(params, seed=seed, **kwargs)
 
 
 def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
@@ -179,17 +216,23 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
         )
     cls = _model_class(meta["kind"])
     params = _params_for(meta["kind"], meta.get("params", {}))
-    model = cls(params, seed=int(meta.get("seed", 42)))
-    model.temperature = float(meta.get("temperature", 1.0))
-    model.abstain_threshold = float(meta.get("abstain_threshold", 0.5))
+    try:
+        model = cls(params, seed=int(meta["seed"]))
+        model.temperature = float(meta["temperature"])
+        model.abstain_threshold = float(meta["abstain_threshold"])
+    except KeyError as exc:
+        raise ModelLoadError(f"{path / MODEL_FILE}: missing {exc.args[0]!r}") from None
     model._load_files(path)
-    from dprk_stance.relevance import RelevanceGate
+    from dprk_stance.models.relevance import RelevanceGate
 
     model.relevance = RelevanceGate.load(path)
     return model.quantize() if int8 else model
 
 
 def _params_for(kind: str, params: dict[str, Any]) -> Any:
-    from dprk_stance.config import MODEL_SECTIONS, Config
+    from dprk_stance.config import ConfigError, model_section
 
-    return Config.from_dict({MODEL_SECTIONS[kind]: params}).model_params(kind)
+    try:
+        return model_section(kind, params)
+    except ConfigError as exc:
+        raise ModelLoadError(f"stored params of a {kind!r} model: {exc}") from None

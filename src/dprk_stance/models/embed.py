@@ -14,9 +14,9 @@ import numpy as np
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from dprk_stance.models.base import StanceModel
+from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.hf import batched_forward, resolve_backbone, token_counter
-from dprk_stance.models.skops_io import load_skops, save_skops
+from dprk_stance.models.persist import load_logreg, save_logreg
 
 # Frozen encoders give the same vector for the same text: cross-validation re-fits the
 # classifier many times on overlapping texts, so the vectors are cached per encoder.
@@ -74,7 +74,7 @@ class EmbedLogRegModel(StanceModel):
         return {"backbone": p.backbone, "embedding_dim": int(self.clf.coef_.shape[1])}
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        return self.clf.decision_function(self.embed(texts))
+        return class_scores(self.clf, self.embed(texts))
 
     def count_tokens(self, text: str) -> int:
         return self._count(text)
@@ -82,8 +82,8 @@ class EmbedLogRegModel(StanceModel):
     def _save_files(self, path: Path) -> None:
         self.encoder.save_pretrained(path / "encoder")
         self.tokenizer.save_pretrained(path / "encoder")
-        save_skops(self.clf, path / "classifier.skops")
+        save_logreg(self.clf, path, "classifier")
 
     def _load_files(self, path: Path) -> None:
         self._load_encoder(str((path / "encoder").resolve()))
-        self.clf = load_skops(path / "classifier.skops")
+        self.clf = load_logreg(path, "classifier")

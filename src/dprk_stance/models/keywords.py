@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from dprk_stance.labels import LABELS
-from dprk_stance.models.base import StanceModel
-from dprk_stance.models.skops_io import load_skops, save_skops
+from dprk_stance.labels import STANCES
+from dprk_stance.models.base import StanceModel, class_scores
+from dprk_stance.models.persist import load_logreg, save_logreg
 from dprk_stance.text import fold_key, normalize_text
 
 # Signature terms per label, as the annotation guide lists them (matched on ASCII-folded,
@@ -125,11 +125,14 @@ def _fold(text: str) -> str:
 
 
 def keyword_counts(texts: Sequence[str]) -> np.ndarray:
-    """(n, 3) matrix: number of signature-term hits per label."""
-    out = np.zeros((len(texts), len(LABELS)))
+    """(n, 3) matrix: number of signature-term hits per stance (STANCES order).
+
+    A passage with no hit at all is the keyword model's only evidence of "no stance".
+    """
+    out = np.zeros((len(texts), len(STANCES)))
     for i, text in enumerate(texts):
         folded = _fold(text)
-        for j, label in enumerate(LABELS):
+        for j, label in enumerate(STANCES):
             out[i, j] = len(_PATTERNS[label].findall(folded))
     return out
 
@@ -150,10 +153,10 @@ class KeywordModel(StanceModel):
         return {"train_share_without_any_term": no_hit}
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        return self.clf.decision_function(np.log1p(keyword_counts(texts)))
+        return class_scores(self.clf, np.log1p(keyword_counts(texts)))
 
     def _save_files(self, path: Path) -> None:
-        save_skops(self.clf, path / "classifier.skops")
+        save_logreg(self.clf, path, "classifier")
 
     def _load_files(self, path: Path) -> None:
-        self.clf = load_skops(path / "classifier.skops")
+        self.clf = load_logreg(path, "classifier")

@@ -11,8 +11,8 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
-from dprk_stance.models.base import StanceModel
-from dprk_stance.models.skops_io import load_skops, save_skops
+from dprk_stance.models.base import StanceModel, class_scores
+from dprk_stance.models.persist import load_logreg, load_tfidf, save_logreg, save_tfidf
 
 
 class TfidfLogRegModel(StanceModel):
@@ -53,10 +53,13 @@ class TfidfLogRegModel(StanceModel):
         return {"vocabulary_size": len(self.pipeline.named_steps["tfidf"].vocabulary_)}
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        return self.pipeline.decision_function(list(texts))
+        return class_scores(self.pipeline, list(texts))
 
     def _save_files(self, path: Path) -> None:
-        save_skops(self.pipeline, path / "pipeline.skops")
+        save_tfidf(self.pipeline.named_steps["tfidf"], path, "vectorizer")
+        save_logreg(self.pipeline.named_steps["clf"], path, "classifier")
 
     def _load_files(self, path: Path) -> None:
-        self.pipeline = load_skops(path / "pipeline.skops")
+        self.pipeline = Pipeline(
+            [("tfidf", load_tfidf(path, "vectorizer")), ("clf", load_logreg(path, "classifier"))]
+        )

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from conftest import make_corpus
 
-from dprk_stance.relevance import GATE_FILE, RelevanceGate
+from dprk_stance.models.relevance import GATE_FILE, RelevanceGate
 
 OFF_TOPIC = [
     "The football match in the capital ended two to one after extra time on Sunday evening.",
@@ -14,13 +14,13 @@ OFF_TOPIC = [
 
 @pytest.fixture(scope="module")
 def gate():
-    rows = make_corpus(n_docs=40)
+    rows = make_corpus(n_docs=80)
     texts = [r["text"] for r in rows]
-    return RelevanceGate(quantile=0.05).fit(texts[:120], texts[120:])
+    return RelevanceGate(quantile=0.05).fit(texts[:240], texts[240:])
 
 
 def test_threshold_flags_about_the_quantile_of_dev(gate):
-    dev = [r["text"] for r in make_corpus(n_docs=40)][120:]
+    dev = [r["text"] for r in make_corpus(n_docs=80)][240:]
     share = gate.off_topic(gate.scores(dev)).mean()
     assert share <= 0.1
 

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from dprk_stance.models.skops_io import load_skops, save_skops
+from dprk_stance.fsutil import read_json, write_json
+from dprk_stance.models.persist import load_sparse, load_tfidf, save_sparse, save_tfidf
 
-GATE_FILE = "relevance.skops"
+GATE_FILE = "relevance.json"
 
 
 class RelevanceGate:
@@ -61,24 +62,23 @@ class RelevanceGate:
         }
 
     def save(self, model_dir: Path) -> None:
-        save_skops(
-            {
-                "vectorizer": self.vectorizer,
-                "reference": self.reference,
-                "quantile": self.quantile,
-                "top_k": self.top_k,
-                "threshold": self.threshold,
-            },
+        """``relevance.json`` (settings, threshold), the vectorizer and the reference matrix."""
+        save_tfidf(self.vectorizer, model_dir, "relevance_vectorizer")
+        save_sparse(self.reference, model_dir / "relevance_reference.npz")
+        write_json(
             model_dir / GATE_FILE,
+            {"quantile": self.quantile, "top_k": self.top_k, "threshold": self.threshold},
         )
 
     @classmethod
     def load(cls, model_dir: Path) -> RelevanceGate | None:
+        """The gate stored in ``model_dir``, or None for a model trained without one."""
         path = model_dir / GATE_FILE
         if not path.is_file():
             return None
-        state = load_skops(path)
+        state = read_json(path)
         gate = cls(quantile=state["quantile"], top_k=state["top_k"])
-        gate.vectorizer, gate.reference = state["vectorizer"], state["reference"]
+        gate.vectorizer = load_tfidf(model_dir, "relevance_vectorizer")
+        gate.reference = load_sparse(model_dir / "relevance_reference.npz")
         gate.threshold = float(state["threshold"])
         return gate
