@@ -44,10 +44,17 @@ def main(path: str = "data/processed/passages.parquet") -> None:
     for name, n in diff.items():
         print(f"| {name} | {n} |")
     print()
-    tags = t.loc[t["difficulty"] == "hard", "notes"].str.extract(r"^([a-z-]+)")[0]
-    hard = pd.crosstab(tags, t.loc[t["difficulty"] == "hard", "label"])
-    hard.index.name = "hard-case tag"
-    print(table(hard.reindex(columns=list(LABELS), fill_value=0)))
+    registers = pd.crosstab(t["register"].fillna("journal-article (first edition)"), t["label"])
+    registers.index.name = "register"
+    print(table(registers.reindex(columns=list(LABELS), fill_value=0)), "\n")
+    short = (t["text"].str.split().str.len() <= 25).groupby(t["label"]).mean()
+    print("| label | share of passages with at most 25 words |\n|---|---|")
+    for label in LABELS:
+        print(f"| `{label}` | {short.get(label, 0):.1%} |")
+    print()
+    pairs = t[t["pair_id"].fillna("") != ""].groupby("pair_id")
+    negation = sum(g["notes"].fillna("").str.contains("negation").any() for _, g in pairs)
+    print(f"Contrast pairs: {pairs.ngroups} ({negation} negation pairs).\n")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ never leaves a half-written file that DVC or a user could mistake for a result.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -86,19 +85,6 @@ def _json_default(obj: Any) -> Any:
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
-
-
-def hash_dir(path: str | Path) -> str:
-    """sha256 over every file's relative name and bytes: a model's identity in outputs."""
-    root = Path(path)
-    digest = hashlib.sha256()
-    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    for file in files:
-        digest.update(str(file.relative_to(root if root.is_dir() else root.parent)).encode())
-        with open(file, "rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
 
 
 def dir_size(path: str | Path) -> int:

@@ -23,7 +23,7 @@ from typing import IO, Any, TextIO
 import numpy as np
 import pandas as pd
 
-from dprk_stance.fsutil import atomic_path, hash_dir, write_json, write_jsonl
+from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
 from dprk_stance.labels import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.models import StanceModel, load_model
 from dprk_stance.plotting import stance_shares_png
@@ -148,7 +148,7 @@ def label_documents(
 
     set_threads(0)
     model = load_model(model_dir, int8=opts.int8)
-    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": hash_dir(model_dir)}
+    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": model.content_sha256}
     threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
     run_key = {
         **identity,

@@ -22,7 +22,37 @@ from dprk_stance.fsutil import read_json, write_json
 from dprk_stance.labels import LABELS, NO_STANCE_ID
 
 MODEL_FILE = "stance_model.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+# Written beside the model but not part of its identity: timings and the sidecar itself.
+_NOT_HASHED = {MODEL_FILE, "training_summary.json", "README.md"}
+
+
+def content_hash(model_dir: str | Path) -> str:
+    """SHA-256 of what a model computes with: every file's relative name and content.
+
+    NPZ archives are hashed by their arrays (name, dtype, shape, bytes), not their zip bytes,
+    which carry timestamps; the sidecar and the training summary are left out. A retrain with
+    the same seed and data therefore gets the same hash, and a citation of it survives a
+    fresh clone.
+    """
+    import hashlib
+
+    root = Path(model_dir)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in root.rglob("*") if p.is_file()):
+        relative = file.relative_to(root).as_posix()
+        if relative in _NOT_HASHED or relative.startswith("members/"):
+            continue
+        digest.update(relative.encode() + b"\0")
+        if file.suffix == ".npz":
+            with np.load(file, allow_pickle=False) as data:
+                for key in sorted(data.files):
+                    array = np.ascontiguousarray(data[key])
+                    digest.update(f"{key}:{array.dtype.str}:{array.shape}".encode())
+                    digest.update(array.tobytes())
+        else:
+            digest.update(file.read_bytes())
+    return digest.hexdigest()
 
 _KINDS: dict[str, str] = {
     "keywords": "dprk_stance.models.keywords:KeywordModel",
@@ -94,6 +124,7 @@ class StanceModel(abc.ABC):
         self.checkpoint_dir: Path | None = None
         self.live: Any = None
         self.relevance: Any = None  # a RelevanceGate fitted by the train stage, or None
+        self.content_sha256: str | None = None  # recorded at save time (content_hash)
 
     # --- to implement -------------------------------------------------------------------
     @abc.abstractmethod
@@ -177,6 +208,7 @@ class StanceModel(abc.ABC):
             path / MODEL_FILE,
             {
                 "format": FORMAT_VERSION,
+                "content_sha256": content_hash(path),
                 "kind": self.kind,
                 "labels": list(LABELS),
                 "temperature": self.temperature,
@@ -222,6 +254,7 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
         model.abstain_threshold = float(meta["abstain_threshold"])
     except KeyError as exc:
         raise ModelLoadError(f"{path / MODEL_FILE}: missing {exc.args[0]!r}") from None
+    model.content_sha256 = meta.get("content_sha256")
     model._load_files(path)
     from dprk_stance.models.relevance import RelevanceGate
 

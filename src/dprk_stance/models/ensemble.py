@@ -16,8 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.special import log_softmax
 
-from dprk_stance.fsutil import hash_dir, read_json, write_json
-from dprk_stance.models.base import ModelLoadError, StanceModel, load_model
+from dprk_stance.fsutil import read_json, write_json
+from dprk_stance.models.base import ModelLoadError, StanceModel, content_hash, load_model
 
 MEMBERS_FILE = "members.json"
 
@@ -65,7 +65,7 @@ class EnsembleModel(StanceModel):
         write_json(
             path / MEMBERS_FILE,
             {
-                name: {"path": f"../{name}", "sha256": hash_dir(self.models_dir / name)}
+                name: {"path": f"../{name}", "sha256": content_hash(self.models_dir / name)}
                 for name in self.members
             },
         )
@@ -74,7 +74,7 @@ class EnsembleModel(StanceModel):
         self.members = {}
         for name, entry in read_json(path / MEMBERS_FILE).items():
             member_dir = (path / entry["path"]).resolve()
-            if not member_dir.is_dir() or hash_dir(member_dir) != entry["sha256"]:
+            if not member_dir.is_dir() or content_hash(member_dir) != entry["sha256"]:
                 raise ModelLoadError(
                     f"{path}: member {name!r} at {member_dir} is missing or has changed since "
                     "the ensemble was built; rebuild it (dvc repro)"
