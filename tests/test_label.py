@@ -63,7 +63,8 @@ def _docs(folder: Path) -> Path:
         for i, p in enumerate(PARAS)
     ]
     (folder / "f.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    pd.DataFrame(rows).to_csv(folder / "g.csv", index=False)
+    # Document ids are unique across the files of a run: the CSV copy gets its own.
+    pd.DataFrame(rows).assign(id=lambda f: "c" + f["id"]).to_csv(folder / "g.csv", index=False)
     return folder
 
 
