@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dprk_stance.segment import Segmentation, segment, sentence_spans
+from dprk_stance.segment import Segmentation, furniture_kind, segment, sentence_spans
 
 
 def count_tokens(s: str) -> int:
@@ -384,3 +384,49 @@ def test_tokenisation_work_is_linear(text: str, inner: Callable[[str], int]) -> 
     seg = segment(text, counter, 128)
     check_invariants(text, seg, inner, 128)
     assert counter.chars <= 6 * len(text)
+
+
+# -- furniture (issue 10, kind 4) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "kind"),
+    [
+        ("Kim Chol Nam, Researcher, Institute of Economics", "byline"),
+        ("By Ri Chol", "byline"),
+        ("1) Kim Jong Un, Works, Vol. 3, p. 47", "footnote"),
+        ("[2] Ibid., p. 12.", "footnote"),
+        (
+            "Kim Il Sung, Works, Vol. 12 (Pyongyang: Foreign Languages Publishing House), p. 3.",
+            "footnote",
+        ),
+        ("Contents\nIntroduction ........ 3\nTrade ........ 7", "toc"),
+        ("ON ECONOMIC MANAGEMENT", "heading"),
+        ("2. Improving the System of Prices", "heading"),
+        ("Box 1.", "heading"),
+        ("Trade grew.", None),
+        ("(KCNA, Pyongyang)", None),
+        ("1) Enterprises should set their own prices in 2016.", None),
+        ("In Kyongje Yongu (2016, No. 2) economists argued that enterprises set prices.", None),
+    ],
+)
+def test_furniture_kind(paragraph: str, kind: str | None) -> None:
+    assert furniture_kind(paragraph) == kind
+
+
+def test_furniture_is_skipped_and_counted_by_kind() -> None:
+    body = "The people's economy must be managed in a unified way by the state."
+    text = (
+        f"ON ECONOMIC MANAGEMENT\n\nBy Ri Chol\n\n{body}\n\n- 2 -\n\n"
+        "1) Kim Jong Un, Works, Vol. 3, p. 47"
+    )
+    seg = segment(text, count_tokens, 100)
+    assert [p.text for p in seg.passages] == [body]
+    assert seg.furniture == {"heading": 1, "byline": 1, "page-number": 1, "footnote": 1}
+    assert seg.skipped_fragments == 4
+    check_invariants(text, seg, count_tokens, 100)
+    # A heading alone is the whole text (a one-line document), and predict opts out.
+    assert [p.text for p in segment("ON ECONOMIC MANAGEMENT", count_tokens, 100).passages] == [
+        "ON ECONOMIC MANAGEMENT"
+    ]
+    assert len(segment(text, count_tokens, 100, furniture=False).passages) == 2

@@ -309,6 +309,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"\ndprk-stance {args.command}: interrupted", file=sys.stderr)
         return EXIT_ERROR
+    except BrokenPipeError:  # `dprk-stance compare a b | head`: the reader left early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":
