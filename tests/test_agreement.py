@@ -16,8 +16,8 @@ def _run(labels, confidence=0.9):
             {
                 "doc_id": f"d{i // 3}",
                 "passage": i % 3,
-                "start": 0,
-                "end": 10,
+                "start": 10 * (i % 3),
+                "end": 10 * (i % 3) + 10,
                 "text": f"passage {i}",
                 "label": label,
                 **probs,
@@ -44,8 +44,8 @@ def test_strongest_disagreements_first_and_unmatched_counted():
     b = pd.concat(
         [
             _run(["pro-diversification"], 0.99),
-            _run(["pro-diversification"], 0.5).assign(passage=1),
-            _run(["pro-decentralization"]).assign(passage=7),
+            _run(["pro-diversification"], 0.5).assign(passage=1, start=10, end=20),
+            _run(["pro-decentralization"]).assign(passage=7, start=100, end=110),
         ]
     )
     result = compare_runs(a, b)
@@ -57,3 +57,39 @@ def test_rejects_files_that_are_not_labelling_outputs(tmp_path):
     pd.DataFrame({"x": [1]}).to_csv(tmp_path / "x.csv", index=False)
     with pytest.raises(ValueError, match="not a dprk-stance labelling output"):
         read_labelled(tmp_path / "x.csv")
+
+
+def test_integer_and_string_ids_match(tmp_path):
+    """Kind 8: one output stored ids as integers (CSV read back), the other as strings."""
+    a = _run(["conservative", "pro-diversification", "conservative"]).assign(doc_id=1)
+    b = a.assign(doc_id="1")
+    a.to_csv(tmp_path / "a.csv", index=False)
+    b.to_json(tmp_path / "b.jsonl", orient="records", lines=True)
+    a.assign(doc_id=1).to_json(tmp_path / "c.jsonl", orient="records", lines=True)
+    for other in ("b.jsonl", "c.jsonl"):
+        result = compare_runs(read_labelled(tmp_path / "a.csv"), read_labelled(tmp_path / other))
+        assert result["matched_passages"] == 3 and result["agreement"] == 1.0
+        assert result["alignment"]["method"] == "identical spans"
+
+
+def test_differently_segmented_runs_align_by_character_span():
+    """Kind 8: token windows against a whole paragraph used to match 0 passages (nan)."""
+    whole = _run(["conservative"]).assign(start=0, end=300)
+    windows = pd.concat(
+        [
+            _run(["conservative"]).assign(passage=0, start=0, end=200),
+            _run(["pro-diversification"]).assign(passage=1, start=201, end=300),
+        ]
+    )
+    result = compare_runs(whole, windows)
+    assert result["matched_passages"] == 2
+    assert (result["only_in_a"], result["only_in_b"]) == (0, 0)
+    assert result["alignment"] == {
+        "method": "character-span overlap",
+        "identical_span_pairs": 0,
+        "overlap_pairs": 2,
+        "weighted_by": "shared characters",
+        "aligned_chars": 299,
+    }
+    assert result["agreement"] == pytest.approx(200 / 299)
+    assert [(d["passage"], d["passage_b"]) for d in result["disagreements"]] == [(0, 1)]

@@ -124,3 +124,95 @@ def test_label_rejects_unknown_output_format(trained, tmp_path, capsys):
     model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
     assert main(["label", "-", "--model", model, "--out", str(tmp_path / "x.xlsx")]) == 2
     assert "format by extension" in capsys.readouterr().err
+
+
+# -- issue 10 -------------------------------------------------------------------------------
+
+
+def test_predict_on_text_without_words_is_a_clear_error(trained, capsys):
+    """Kind 9: `predict "2019" --json` ended in a traceback; without --json it printed
+    nothing and exited 0."""
+    model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
+    assert main(["predict", "2019", "--model", model, "--json"]) == 2
+    captured = capsys.readouterr()
+    assert "no words" in json.loads(captured.out)["error"]
+    assert main(["predict", "2019", "--model", model]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "nothing to classify" in captured.err
+    # --json stays valid JSON for other errors too.
+    assert main(["predict", TEXT, "--model", model, "--json", "--threshold", "5"]) == 2
+    assert "between 0 and 1" in json.loads(capsys.readouterr().out)["error"]
+
+
+def test_bad_options_are_one_line_errors(trained, tmp_path, capsys):
+    """Kind 12: --int8 with a non-transformer model and --threshold 5 ended in tracebacks
+    or were accepted; now one line each, exit 2, nothing written."""
+    model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
+    doc = tmp_path / "a.txt"
+    doc.write_text(TEXT)
+    for extra, expected in ((["--int8"], "--int8"), (["--threshold", "5"], "between 0 and 1")):
+        out = tmp_path / "o.csv"
+        argv = ["label", str(doc), "--model", model, "--out", str(out), "--quiet", *extra]
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert expected in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+        assert not out.exists()
+
+
+def test_interrupted_label_says_how_to_resume(trained, tmp_path, capsys, monkeypatch):
+    """Kind 12: Ctrl-C printed a traceback; now one line and nothing half-written."""
+    from dprk_stance import label as label_module
+
+    model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
+    doc = tmp_path / "a.txt"
+    doc.write_text(TEXT)
+    out = tmp_path / "o.csv"
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(label_module, "_score_and_write", interrupt)
+    argv = ["label", str(doc), "--model", model, "--out", str(out), "--quiet"]
+    assert main(argv) == 2
+    assert capsys.readouterr().err.strip() == "dprk-stance label: interrupted — rerun with --resume"
+    assert not out.exists()
+    monkeypatch.undo()
+    assert main([*argv, "--resume"]) == 0 and out.exists()
+
+
+def test_unread_files_are_named_on_the_console_and_in_the_report(trained, tmp_path, capsys):
+    """Kind 6: unsupported files were ignored without a word and the exit status was 0."""
+    model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.rtf").write_text("{\\rtf1\\ansi " + TEXT + "}")
+    (folder / "b.wpd").write_bytes(b"word perfect")
+    (folder / ".notes.txt").write_text("hidden")
+    out = tmp_path / "o.csv"
+    assert main(["label", str(folder), "--model", model, "--out", str(out), "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "b.wpd" in captured.err and "unsupported" in captured.err
+    assert ".notes.txt: hidden" in captured.out
+    report = json.loads((tmp_path / "o.run.json").read_text())
+    assert any("b.wpd" in f for f in report["failures"])
+    assert any(".notes.txt" in f for f in report["ignored"])
+    assert report["documents"] == 1
+
+
+def test_compare_runs_that_segmented_differently(trained, tmp_path, capsys):
+    """Kind 8: a transformer (token windows) against tf-idf (one passage) matched nothing."""
+    doc = tmp_path / "long.txt"
+    doc.write_text(" ".join([TEXT] * 12))  # longer than the tiny transformer's window
+    outs = []
+    for name, suffix in (("transformer", ".csv"), ("tfidf-logreg", ".jsonl")):
+        out = tmp_path / f"{name}{suffix}"
+        model = str(Path(trained.paths.models_dir) / name)
+        assert main(["label", str(doc), "--model", model, "--out", str(out), "--quiet"]) == 0
+        outs.append(str(out))
+    capsys.readouterr()
+    assert main(["compare", *outs, "--out", str(tmp_path / "cmp.json")]) == 0
+    result = json.loads((tmp_path / "cmp.json").read_text())
+    assert result["alignment"]["method"] == "character-span overlap"
+    assert result["only_in_a"] == result["only_in_b"] == 0
+    assert 0.0 <= result["agreement"] <= 1.0
+    assert "aligned by: character-span overlap" in capsys.readouterr().out

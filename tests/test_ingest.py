@@ -81,10 +81,61 @@ def test_csv_input_and_curly_quotes(cfg, corpus_dir):
     assert table.loc[0, "source"].endswith("corpus.csv:2")
 
 
-def test_unparseable_file_stops_with_file_and_line(cfg, corpus_dir):
-    (corpus_dir / "broken.jsonl").write_text('{"id": "a"}\n{"id": \n', encoding="utf-8")
-    with pytest.raises(IngestError, match=r"broken\.jsonl, line 2: not valid JSON"):
-        ingest(cfg)
+def test_malformed_lines_are_row_rejections_naming_file_and_line(cfg, corpus_dir):
+    """Issue 10/12: one bad line used to abort the whole ingest with a traceback."""
+    good = make_corpus(n_docs=3)
+    write_jsonl(corpus_dir / "corpus.jsonl", good)
+    extra = make_corpus(n_docs=2, seed=1)
+    extra = [{**r, "id": f"e{i}", "text": r["text"] + " (extra)"} for i, r in enumerate(extra)]
+    lines = [json.dumps(extra[0]).encode(), b'{"id": ', b"[1, 2]"]
+    lines += ['{"id": "e9", "text": "caf\xe9"}'.encode("latin-1"), json.dumps(extra[1]).encode()]
+    (corpus_dir / "broken.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    header = "id,doc_id,text,label,journal,year\n"
+    row = "c1,c-doc,Enterprises should set prices,pro-decentralization,Hakpo,2016\n"
+    bad = "c2,c-doc,Enterprises, not the plan, should decide,pro-decentralization,Hakpo,2016\n"
+    (corpus_dir / "rows.csv").write_bytes(
+        (header + row + bad).encode() + b"c3,c-doc,caf\xe9 au lait,conservative,Hakpo,2016\n"
+    )
+    report = ingest(cfg)
+    found = {(r["file"].rsplit("/", 1)[-1], r["line"]): r["reason"] for r in _rejects(cfg)}
+    assert found == {
+        ("broken.jsonl", 2): "bad_json",
+        ("broken.jsonl", 3): "bad_json",
+        ("broken.jsonl", 4): "decode_error",
+        ("rows.csv", 3): "extra_fields",
+        ("rows.csv", 4): "decode_error",
+    }
+    assert report["rows_kept"] == len(good) + 2 + 1
+
+
+def test_hidden_checkpoint_copy_never_wins_over_the_real_file(cfg, corpus_dir):
+    """Issue 10: a notebook's .ipynb_checkpoints copy sorted first and replaced the rows."""
+    rows = make_corpus(n_docs=3)
+    write_jsonl(corpus_dir / "corpus.jsonl", rows)
+    stale = [{**r, "label": "conservative", "text": "stale " + r["text"]} for r in rows]
+    write_jsonl(corpus_dir / ".ipynb_checkpoints" / "corpus-checkpoint.jsonl", stale)
+    report = ingest(cfg)
+    table = pd.read_parquet(f"{cfg.paths.processed_dir}/passages.parquet")
+    assert report["rows_kept"] == len(rows) and not table["text"].str.startswith("stale").any()
+    assert [f.rsplit("/", 1)[-1] for f in report["skipped_hidden_files"]] == [
+        "corpus-checkpoint.jsonl"
+    ]
+    assert all(".ipynb" not in f for f in report["files"])
+
+
+def test_non_string_text_is_rejected_with_a_reason(cfg, corpus_dir):
+    """Issue 10: list/object text was stored as its Python repr and trained on."""
+    rows = make_corpus(n_docs=3)
+    odd = [
+        {**rows[0], "id": "y-1", "text": ["Enterprises should set prices.", "Farms too."]},
+        {**rows[0], "id": "y-2", "text": {"en": "Trade must serve self-reliance."}},
+    ]
+    write_jsonl(corpus_dir / "corpus.jsonl", [*rows, *odd])
+    report = ingest(cfg)
+    rejects = {r["row"]["id"]: r for r in _rejects(cfg)}
+    assert rejects["y-1"]["reason"] == rejects["y-2"]["reason"] == "not_a_string"
+    assert "is a list" in rejects["y-1"]["detail"] and rejects["y-1"]["line"] == len(rows) + 1
+    assert report["rows_kept"] == len(rows)
 
 
 def test_nothing_valid_is_an_error_and_rejects_are_still_written(cfg, corpus_dir):
@@ -100,8 +151,9 @@ def test_main_exit_code_and_message(cfg, corpus_dir, tmp_path, capsys):
 
     from dprk_stance.ingest import main
 
-    (corpus_dir / "broken.jsonl").write_text("not json\n", encoding="utf-8")
+    (corpus_dir / "broken.csv").write_text("", encoding="utf-8")
     params = tmp_path / "params.yaml"
     params.write_text(yaml.safe_dump(cfg.to_dict()))
     assert main(["--params", str(params)]) == 2
-    assert "broken.jsonl, line 1" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "broken.csv: empty CSV file" in err and "Traceback" not in err

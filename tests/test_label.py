@@ -63,7 +63,8 @@ def _docs(folder: Path) -> Path:
         for i, p in enumerate(PARAS)
     ]
     (folder / "f.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
-    pd.DataFrame(rows).to_csv(folder / "g.csv", index=False)
+    # Document ids are unique across the files of a run: the CSV copy gets its own.
+    pd.DataFrame(rows).assign(id=lambda f: "c" + f["id"]).to_csv(folder / "g.csv", index=False)
     return folder
 
 
@@ -274,3 +275,92 @@ def test_off_topic_passages_are_flagged_uncertain(tfidf, tmp_path):
     assert rows["off_topic"].tolist() == [False, True]
     assert rows["uncertain"].iloc[1]
     assert rows["relevance"].iloc[0] > rows["relevance"].iloc[1]
+
+
+# -- issue 10 -------------------------------------------------------------------------------
+
+
+def test_output_inside_the_input_folder_is_never_read_back(docs, tfidf, tmp_path):
+    """Kind 7: a second run with --out inside the input folder labelled the first's outputs."""
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\n\n".join(PARAS), encoding="utf-8")
+    first = label_documents([folder], tfidf, folder / "out.csv", QUIET)
+    second = label_documents([folder], tfidf, folder / "out.csv", QUIET)
+    assert first.documents == second.documents == 1 and not second.failures
+    names = {Path(line.split(": ")[0]).name for line in second.ignored if "run" in line[-12:]}
+    assert names == {"out.csv", "out.run.json", "out.summary.csv", "out.shares.png"}
+    # Under another name, the earlier run's outputs are still recognised by its report.
+    third = label_documents([folder], tfidf, folder / "again.jsonl", QUIET)
+    assert third.documents == 1 and not third.failures
+    assert pd.read_json(third.out, lines=True)["doc_id"].eq("a.txt").all()
+
+
+def test_furniture_is_counted_not_labelled(tfidf, tmp_path):
+    """Kind 4: a footnote came out `conservative` at 0.96; bylines, headings and tables of
+    contents were labelled too."""
+    doc = tmp_path / "article.txt"
+    doc.write_text(
+        "ON ENTERPRISE MANAGEMENT\n\nKim Chol Nam, Researcher, Institute of Economics\n\n"
+        "Contents\nIntroduction ........ 3\nPrices ........ 9\n\n"
+        + "\n\n".join(PARAS)
+        + "\n\n1) Kim Jong Un, Works, Vol. 3, p. 47\n",
+        encoding="utf-8",
+    )
+    result = label_documents([doc], tfidf, tmp_path / "out.csv", QUIET)
+    rows = pd.read_csv(result.out)
+    assert [normalize_text(p) for p in PARAS] == rows["text"].tolist()
+    assert result.skipped_by_kind == {"byline": 1, "footnote": 1, "heading": 1, "toc": 1}
+    report = json.loads(result.report.read_text())
+    assert report["skipped_by_kind"] == result.skipped_by_kind
+    assert pd.read_csv(result.summary)["skipped_fragments"].tolist() == [4]
+
+
+def test_every_format_gets_a_date_and_its_source(docs, tfidf, tmp_path):
+    """Kind 11: only CSV/JSONL rows were dated, so other files fell out of the year chart."""
+    folder = tmp_path / "dated"
+    folder.mkdir()
+    (folder / "kj-2016-03.txt").write_text(PARAS[0], encoding="utf-8")
+    (folder / "b.md").write_text(f"---\ndate: 2019-05-01\n---\n{PARAS[1]}\n", encoding="utf-8")
+    (folder / "c.txt").write_text(PARAS[2], encoding="utf-8")
+    (folder / "metadata.csv").write_text("file,date,journal\nc.txt,2021-01-02,Hakpo\n")
+    result = label_documents([folder], tfidf, tmp_path / "out.csv", QUIET)
+    summary = pd.read_csv(result.summary, dtype=str).set_index("doc_id")
+    assert summary.loc["kj-2016-03.txt", ["date", "year", "date_source"]].tolist() == [
+        "2016-03",
+        "2016",
+        "filename",
+    ]
+    assert summary.loc["b.md", "date_source"] == "properties"
+    assert summary.loc["c.txt", ["year", "journal", "journal_source"]].tolist() == [
+        "2021",
+        "Hakpo",
+        "sidecar",
+    ]
+    assert result.ignored == [
+        f"{folder / 'metadata.csv'}: metadata sidecar (date/journal/title per file)"
+    ]
+    assert not result.failures
+
+
+def test_year_alone_places_a_document_in_the_chart(tmp_path, monkeypatch):
+    captured = {}
+    monkeypatch.setattr(
+        label_module, "stance_shares_png", lambda labels, *a: captured.update(labels=labels)
+    )
+    frame = pd.DataFrame(
+        {
+            "doc_id": ["a", "b"],
+            "date": [None, None],
+            "year": ["2015", "2019"],
+            "uncertain": [0, 0],
+            **{f"n_{k}": [1, 1] for k in label_module._KEYS},
+        }
+    )
+    label_module.shares_chart(frame, tmp_path / "c.png")
+    assert captured["labels"] == ["2015", "2019"]
+
+
+def test_threshold_outside_zero_one_is_refused():
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        LabelOptions(threshold=5)

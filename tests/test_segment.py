@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dprk_stance.segment import Segmentation, segment, sentence_spans
+from dprk_stance.segment import Segmentation, furniture_kind, segment, sentence_spans
 
 
 def count_tokens(s: str) -> int:
@@ -278,9 +278,9 @@ def test_page_numbers_and_symbols_are_skipped(junk: str) -> None:
     check_invariants(text, seg, count_tokens, 100)
 
 
-def test_header_merged_into_following_paragraph() -> None:
+def test_short_sentences_merged_into_following_paragraph() -> None:
     body = "The people's economy must be managed in a unified way by the state."
-    text = f"ON ECONOMIC MANAGEMENT\n\nBy Ri Chol\n\n{body}"
+    text = f"Trade grew.\n\nIt grew again.\n\n{body}"
     seg = segment(text, count_tokens, 100)
     assert len(seg.passages) == 1
     assert seg.passages[0].start == 0
@@ -290,22 +290,22 @@ def test_header_merged_into_following_paragraph() -> None:
 
 def test_header_leads_the_first_window_of_a_split_paragraph() -> None:
     body = sentences(20)
-    text = f"Chapter Two\n\n{body}"
+    text = f"Two points.\n\n{body}"
     seg = segment(text, count_tokens, 40)
     check_invariants(text, seg, count_tokens, 40)
     assert seg.split_paragraphs == 1
     assert seg.merged_fragments == 1
-    assert seg.passages[0].text.startswith("Chapter Two\n\nSentence 0 ")
+    assert seg.passages[0].text.startswith("Two points.\n\nSentence 0 ")
 
 
 def test_header_merged_backwards_when_following_paragraph_is_full() -> None:
     before = "A short opening paragraph of enough characters to count."
     after = sentences(2)  # exactly fills the window
     limit = count_tokens(after)
-    text = f"{before}\n\nAn aside line\n\n{after}"
+    text = f"{before}\n\nAn aside line.\n\n{after}"
     seg = segment(text, count_tokens, limit)
     check_invariants(text, seg, count_tokens, limit)
-    assert [p.text for p in seg.passages] == [f"{before}\n\nAn aside line", after]
+    assert [p.text for p in seg.passages] == [f"{before}\n\nAn aside line.", after]
     assert seg.merged_fragments == 1
 
 
@@ -320,9 +320,9 @@ def test_trailing_fragment_merged_into_preceding_passage() -> None:
 def test_fragment_without_neighbours_kept_if_it_has_a_word() -> None:
     body = "The conference discussed measures for improving economic management."
     # Junk on both sides: the fragment cannot merge anywhere.
-    text = f"{body}\n\n- 1 -\n\nA real heading\n\n- 2 -\n\n(b)\n\n- 3 -\n\n{body}"
+    text = f"{body}\n\n- 1 -\n\nA real sentence.\n\n- 2 -\n\n(b)\n\n- 3 -\n\n{body}"
     seg = segment(text, count_tokens, 100)
-    assert [p.text for p in seg.passages] == [body, "A real heading", body]
+    assert [p.text for p in seg.passages] == [body, "A real sentence.", body]
     assert seg.skipped_fragments == 4  # three page numbers and "(b)"
     check_invariants(text, seg, count_tokens, 100)
 
@@ -331,9 +331,9 @@ def test_page_number_is_a_barrier_for_merging() -> None:
     """A merged span never swallows a skipped page number, so the header goes backwards."""
     before = "The closing paragraph of the previous article ends here."
     body = "The people's economy must be managed in a unified way by the state."
-    text = f"{before}\n\n- 7 -\n\nNew Heading\n\n- 8 -\n\n{body}\n\nTail note"
+    text = f"{before}\n\n- 7 -\n\nNew line here.\n\n- 8 -\n\n{body}\n\nTail note."
     seg = segment(text, count_tokens, 100)
-    assert [p.text for p in seg.passages] == [before, "New Heading", f"{body}\n\nTail note"]
+    assert [p.text for p in seg.passages] == [before, "New line here.", f"{body}\n\nTail note."]
     assert (seg.skipped_fragments, seg.merged_fragments) == (2, 1)
 
 
@@ -346,7 +346,7 @@ def test_one_line_document_is_kept() -> None:
 
 
 def test_many_fragments_pack_greedily() -> None:
-    lines = [f"Item {i} line" for i in range(200)]
+    lines = [f"Item {i} done." for i in range(200)]
     text = "\n\n".join(lines)
     seg = segment(text, count_tokens, 30)
     check_invariants(text, seg, count_tokens, 30)
@@ -375,7 +375,7 @@ class CountingCounter:
         sentences(700),  # one 40,000-character paragraph of sentences
         " ".join(f"w{i}" for i in range(8000)),  # one 40,000-character sentence
         "\n\n".join(sentences(i + 6, i) for i in range(0, 700, 6)),  # many paragraphs
-        "\n\n".join(f"Item {i} of the list" for i in range(2000)),  # many fragments
+        "\n\n".join(f"Item {i} of the list." for i in range(2000)),  # many fragments
     ],
 )
 @pytest.mark.parametrize("inner", [count_tokens, count_chars])
@@ -384,3 +384,49 @@ def test_tokenisation_work_is_linear(text: str, inner: Callable[[str], int]) -> 
     seg = segment(text, counter, 128)
     check_invariants(text, seg, inner, 128)
     assert counter.chars <= 6 * len(text)
+
+
+# -- furniture (issue 10, kind 4) -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "kind"),
+    [
+        ("Kim Chol Nam, Researcher, Institute of Economics", "byline"),
+        ("By Ri Chol", "byline"),
+        ("1) Kim Jong Un, Works, Vol. 3, p. 47", "footnote"),
+        ("[2] Ibid., p. 12.", "footnote"),
+        (
+            "Kim Il Sung, Works, Vol. 12 (Pyongyang: Foreign Languages Publishing House), p. 3.",
+            "footnote",
+        ),
+        ("Contents\nIntroduction ........ 3\nTrade ........ 7", "toc"),
+        ("ON ECONOMIC MANAGEMENT", "heading"),
+        ("2. Improving the System of Prices", "heading"),
+        ("Box 1.", "heading"),
+        ("Trade grew.", None),
+        ("(KCNA, Pyongyang)", None),
+        ("1) Enterprises should set their own prices in 2016.", None),
+        ("In Kyongje Yongu (2016, No. 2) economists argued that enterprises set prices.", None),
+    ],
+)
+def test_furniture_kind(paragraph: str, kind: str | None) -> None:
+    assert furniture_kind(paragraph) == kind
+
+
+def test_furniture_is_skipped_and_counted_by_kind() -> None:
+    body = "The people's economy must be managed in a unified way by the state."
+    text = (
+        f"ON ECONOMIC MANAGEMENT\n\nBy Ri Chol\n\n{body}\n\n- 2 -\n\n"
+        "1) Kim Jong Un, Works, Vol. 3, p. 47"
+    )
+    seg = segment(text, count_tokens, 100)
+    assert [p.text for p in seg.passages] == [body]
+    assert seg.furniture == {"heading": 1, "byline": 1, "page-number": 1, "footnote": 1}
+    assert seg.skipped_fragments == 4
+    check_invariants(text, seg, count_tokens, 100)
+    # A heading alone is the whole text (a one-line document), and predict opts out.
+    assert [p.text for p in segment("ON ECONOMIC MANAGEMENT", count_tokens, 100).passages] == [
+        "ON ECONOMIC MANAGEMENT"
+    ]
+    assert len(segment(text, count_tokens, 100, furniture=False).passages) == 2

@@ -1,8 +1,14 @@
 """Agreement between two labelling runs over the same documents (``dprk-stance compare``).
 
 "Two models on a new issue" is a question of agreement, not accuracy: there is no gold
-label. Passages are matched on (doc_id, passage, start, end), so two runs match only when
-they segmented identically; unmatched rows are counted, never silently dropped.
+label. Two runs need not segment a document alike (a transformer cuts a long paragraph into
+token windows, a TF-IDF model keeps it whole), so passages are aligned by their character
+spans within a document: passages with identical spans pair up first; every other pair of
+passages whose spans overlap is a pair too, weighted by the characters they share.
+Agreement, Cohen's kappa and the cross-tabulation weight each pair by its shared characters
+(for identically segmented runs every pair has its own length). Passages that overlap
+nothing in the other run are counted, never silently dropped. Document ids are compared as
+strings, whatever type a file stored them as.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
@@ -19,10 +26,14 @@ KEY = ["doc_id", "passage", "start", "end"]
 
 
 def read_labelled(path: str | Path) -> pd.DataFrame:
+    """A labelling output (.csv, .jsonl, .parquet) with ``doc_id`` as strings.
+
+    Raises ``ValueError`` naming the file when the format is unknown or columns are missing.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(path, dtype={"doc_id": "string", "text": "string"})
     elif suffix == ".jsonl":
         frame = pd.read_json(path, lines=True, dtype=False)
     elif suffix == ".parquet":
@@ -35,16 +46,61 @@ def read_labelled(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, Any]:
-    """Agreement, Cohen's kappa, cross-tabulation and the most confident disagreements."""
-    merged = a.merge(b, on=KEY, how="outer", suffixes=("_a", "_b"), indicator=True)
-    both = merged[merged["_merge"] == "both"].copy()
-    agree = both["label_a"] == both["label_b"]
-    crosstab = pd.crosstab(
-        pd.Categorical(both["label_a"], LABELS),
-        pd.Categorical(both["label_b"], LABELS),
-        dropna=False,
+def _normalised(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True).copy()
+    frame["doc_id"] = frame["doc_id"].map(_id_string)
+    for column in ("passage", "start", "end"):
+        frame[column] = pd.to_numeric(frame[column]).astype("int64")
+    return frame
+
+
+def _id_string(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def align(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """Pairs of row positions (``ia``, ``ib``) with shared ``chars`` and whether ``exact``.
+
+    Identical (doc_id, passage, start, end) pair first; the remaining passages of a
+    document pair with every passage of the other run whose span overlaps theirs.
+    """
+    a, b = _normalised(a), _normalised(b)
+    a["ia"], b["ib"] = np.arange(len(a)), np.arange(len(b))
+    exact = a[[*KEY, "ia"]].merge(b[[*KEY, "ib"]], on=KEY)
+    exact = exact.drop_duplicates("ia").drop_duplicates("ib")
+    exact["chars"] = (exact["end"] - exact["start"]).clip(lower=1)
+    exact["exact"] = True
+    rest_a = a[~a["ia"].isin(exact["ia"])][["doc_id", "start", "end", "ia"]]
+    rest_b = b[~b["ib"].isin(exact["ib"])][["doc_id", "start", "end", "ib"]]
+    pairs = rest_a.merge(rest_b, on="doc_id", suffixes=("_a", "_b"))
+    shared = np.minimum(pairs["end_a"], pairs["end_b"]) - np.maximum(
+        pairs["start_a"], pairs["start_b"]
     )
+    pairs = pairs.assign(chars=shared, exact=False)[shared > 0]
+    columns = ["ia", "ib", "chars", "exact"]
+    return pd.concat([exact[columns], pairs[columns]], ignore_index=True)
+
+
+def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, Any]:
+    """Agreement, Cohen's kappa, cross-tabulation and the most confident disagreements.
+
+    See the module docstring for how passages are aligned; ``alignment`` in the result says
+    how many pairs were exact and how many came from overlapping spans. Agreement and kappa
+    are NaN only when nothing aligns at all.
+    """
+    pairs = align(a, b)
+    a, b = _normalised(a), _normalised(b)
+    left = a.iloc[pairs["ia"].to_numpy()].reset_index(drop=True).add_suffix("_a")
+    right = b.iloc[pairs["ib"].to_numpy()].reset_index(drop=True).add_suffix("_b")
+    both = pd.concat([left, right], axis=1)
+    weights = pairs["chars"].to_numpy(dtype=float)
+    agree = (both["label_a"] == both["label_b"]).to_numpy()
+    crosstab = {
+        la: {lb: int(((both["label_a"] == la) & (both["label_b"] == lb)).sum()) for lb in LABELS}
+        for la in LABELS
+    }
 
     # how strongly the two runs disagree: each run's probability for its own label, summed
     # minus each run's probability for the other's label
@@ -60,23 +116,44 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, A
         - p(r, "b", r["label_a"])
         for _, r in both.iterrows()
     ]
-    worst = both[~agree].sort_values("disagreement", ascending=False).head(top)
+    worst = both[~agree].sort_values("disagreement", ascending=False, kind="stable").head(top)
+    labels_seen = set(both["label_a"]) | set(both["label_b"])
     kappa = (
-        float(cohen_kappa_score(both["label_a"], both["label_b"], labels=list(LABELS)))
-        if len(both) and (both["label_a"].nunique() > 1 or both["label_b"].nunique() > 1)
+        float(
+            cohen_kappa_score(
+                both["label_a"], both["label_b"], labels=list(LABELS), sample_weight=weights
+            )
+        )
+        if len(both) and len(labels_seen) > 1
         else float("nan")
+    )
+    n_exact = int(pairs["exact"].sum())
+    method = (
+        "no passages aligned"
+        if pairs.empty
+        else "identical spans"
+        if n_exact == len(pairs)
+        else "character-span overlap"
     )
     return {
         "matched_passages": len(both),
-        "only_in_a": int((merged["_merge"] == "left_only").sum()),
-        "only_in_b": int((merged["_merge"] == "right_only").sum()),
-        "agreement": float(agree.mean()) if len(both) else float("nan"),
+        "only_in_a": int(len(a) - pairs["ia"].nunique()),
+        "only_in_b": int(len(b) - pairs["ib"].nunique()),
+        "alignment": {
+            "method": method,
+            "identical_span_pairs": n_exact,
+            "overlap_pairs": len(pairs) - n_exact,
+            "weighted_by": "shared characters",
+            "aligned_chars": int(weights.sum()),
+        },
+        "agreement": float(np.average(agree, weights=weights)) if len(both) else float("nan"),
         "cohen_kappa": kappa,
-        "crosstab": {la: {lb: int(crosstab.loc[la, lb]) for lb in LABELS} for la in LABELS},
+        "crosstab": crosstab,
         "disagreements": [
             {
-                "doc_id": r["doc_id"],
-                "passage": int(r["passage"]),
+                "doc_id": r["doc_id_a"],
+                "passage": int(r["passage_a"]),
+                "passage_b": int(r["passage_b"]),
                 "label_a": r["label_a"],
                 "label_b": r["label_b"],
                 "confidence_a": float(r["confidence_a"]),
@@ -94,6 +171,9 @@ def render_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
         f"B = {name_b}",
         f"matched passages: {result['matched_passages']} (only in A: {result['only_in_a']},"
         f" only in B: {result['only_in_b']})",
+        f"aligned by: {result['alignment']['method']} "
+        f"({result['alignment']['identical_span_pairs']} identical, "
+        f"{result['alignment']['overlap_pairs']} overlapping; weighted by shared characters)",
         f"agreement: {result['agreement']:.3f}   Cohen's kappa: {result['cohen_kappa']:.3f}",
         "",
         "cross-tabulation (rows A, columns B):",
@@ -107,8 +187,13 @@ def render_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
     if result["disagreements"]:
         lines += ["", "strongest disagreements:"]
         for d in result["disagreements"]:
+            where = (
+                f"#{d['passage']}"
+                if d["passage"] == d["passage_b"]
+                else f"A #{d['passage']} / B #{d['passage_b']}"
+            )
             lines.append(
-                f"- {d['doc_id']} #{d['passage']}: A {d['label_a']} "
+                f"- {d['doc_id']} {where}: A {d['label_a']} "
                 f"({d['confidence_a']:.2f}) vs B {d['label_b']} ({d['confidence_b']:.2f})"
                 f"\n    {d['text'][:200]}"
             )

@@ -83,12 +83,18 @@ def _cmd_label(args: argparse.Namespace) -> int:
         resume=args.resume,
         text_column=args.text_column,
         progress=not args.quiet,
+        metadata=args.metadata,
     )
-    result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
+    try:
+        result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
+    except KeyboardInterrupt:
+        # Finished documents are checkpointed; outputs appear only when a run completes.
+        print("\ndprk-stance label: interrupted — rerun with --resume", file=sys.stderr)
+        return EXIT_ERROR
     print(
         f"labelled {result.passages} passages in {result.documents} documents "
         f"({result.passages_per_s:.1f} passages/s; {result.uncertain} uncertain; "
-        f"{result.skipped_fragments} fragments skipped"
+        f"{result.skipped_fragments} skipped as furniture or debris"
         + (
             f"; resumed after {result.resumed_documents} documents"
             if result.resumed_documents
@@ -100,6 +106,12 @@ def _cmd_label(args: argparse.Namespace) -> int:
         f"passages: {result.out}\nsummary:  {result.summary}\nchart:    {result.chart}\n"
         f"report:   {result.report}"
     )
+    if result.ignored:
+        print(f"{len(result.ignored)} file(s) under the input folders not read on purpose:")
+        for line in result.ignored[:20]:
+            print(f"  {line}")
+        if len(result.ignored) > 20:
+            print(f"  … and {len(result.ignored) - 20} more (see {result.report})")
     if result.failures:
         print(failure_summary(result), file=sys.stderr)
         return EXIT_INPUT_FAILURES
@@ -110,6 +122,25 @@ def _cmd_label(args: argparse.Namespace) -> int:
 
 
 def _cmd_predict(args: argparse.Namespace) -> int:
+    """Print the stance of one passage; with ``--json`` stdout is always one JSON value.
+
+    Errors (no text to classify, a bad model, a bad option) exit 2 with a one-line message
+    on stderr; with ``--json`` they are also printed as ``{"error": ...}``.
+    """
+    try:
+        return _predict(args)
+    except _known_errors() as exc:
+        return _predict_error(args, str(exc))
+
+
+def _predict_error(args: argparse.Namespace, message: str) -> int:
+    if args.json:
+        print(json.dumps({"error": message}))
+    print(f"dprk-stance predict: error: {message}", file=sys.stderr)
+    return EXIT_ERROR
+
+
+def _predict(args: argparse.Namespace) -> int:
     from dprk_stance.labels import LABELS, STANCES
     from dprk_stance.models import load_model
     from dprk_stance.segment import segment
@@ -117,13 +148,29 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
-        print("dprk-stance predict: error: empty text", file=sys.stderr)
-        return EXIT_ERROR
-    model = load_model(resolve_model(args.model), int8=args.int8)
+        return _predict_error(args, "empty text")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        return _predict_error(
+            args, f"--threshold {args.threshold:g}: must be a probability between 0 and 1"
+        )
+    try:
+        model = load_model(resolve_model(args.model), int8=args.int8)
+    except NotImplementedError as exc:
+        return _predict_error(args, f"--int8: {exc}")
     threshold = model.abstain_threshold if args.threshold is None else args.threshold
     seg = segment(
-        text, lambda s: model.count_tokens(normalize_text(s)), model.max_tokens, min_chars=1
+        text,
+        lambda s: model.count_tokens(normalize_text(s)),
+        model.max_tokens,
+        min_chars=1,
+        furniture=False,  # the user chose this text: classify it whatever it looks like
     )
+    if not seg.passages:
+        return _predict_error(
+            args,
+            f"nothing to classify in {text.strip()[:60]!r}: no words, only numbers or "
+            "symbols; give a sentence or a paragraph",
+        )
     passages = [normalize_text(p.text) for p in seg.passages]
     scored = model.assess(passages, threshold)
     rows = [
@@ -136,14 +183,14 @@ def _cmd_predict(args: argparse.Namespace) -> int:
                 label: round(float(v), 4) for label, v in zip(LABELS, p, strict=True)
             },
             "confidence": round(float(scored.confidence[i]), 4),
-            "relevance": round(float(scored.relevance[i]), 4),
+            "relevance": _json_number(scored.relevance[i]),
             "off_topic": bool(scored.off_topic[i]),
             "uncertain": bool(scored.uncertain[i]),
         }
         for i, p in enumerate(scored.probs)
     ]
     if args.json:
-        print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1))
+        print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1, allow_nan=False))
         return 0
     for row in rows:
         prefix = f"[passage {row['passage']}] " if len(rows) > 1 else ""
@@ -221,6 +268,12 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _json_number(value: float) -> float | None:
+    """A float for JSON, or None for NaN (JSON has no NaN)."""
+    value = float(value)
+    return None if value != value else round(value, 4)
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from dprk_stance.agreement import compare_runs, read_labelled, render_text
     from dprk_stance.fsutil import write_json
@@ -249,8 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
         "label",
         help="label every passage of documents",
         description="Label documents passage by passage. INPUT: files, "
-        "folders (recursive) or - for stdin. Formats: .txt .md .docx .pdf "
-        ".html .jsonl(.gz) .csv.",
+        "folders (recursive) or - for stdin. Formats: .txt .text .md .markdown .docx "
+        ".odt .rtf .pdf .html .htm .xhtml .jsonl(.gz) .csv.",
     )
     lab.add_argument("inputs", nargs="+", metavar="INPUT")
     lab.add_argument(
@@ -285,6 +338,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="paragraphs shorter than this are fragments (merged or skipped)",
     )
     lab.add_argument("--text-column", default="text", help="text column of .jsonl/.csv inputs")
+    lab.add_argument(
+        "--metadata",
+        default=None,
+        help="a CSV with a 'file' column and date/journal/title/year per input file "
+        "(default: metadata.csv in an input folder, if there is one)",
+    )
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
     lab.set_defaults(func=_cmd_label)
 
@@ -335,6 +394,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except _known_errors() as exc:
         print(f"dprk-stance {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"\ndprk-stance {args.command}: interrupted", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:  # `dprk-stance compare a b | head`: the reader left early
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,8 +1,11 @@
 """Stage 1 — ingest: raw labelled passages (JSONL/CSV) -> one validated, normalised table.
 
 Nothing is lost: every row that is not kept lands in the rejects file with its reason and
-origin (file and line). A file that cannot be parsed stops the stage, naming file and line,
-because a half-read corpus would silently change every number downstream.
+origin (file and line) — undecodable bytes, malformed JSON and rows with more CSV fields than
+the header included. A file that cannot be parsed at all stops the stage, naming the file,
+because a half-read corpus would silently change every number downstream. Files under hidden
+folders (a notebook's ``.ipynb_checkpoints/`` copy, ``.git``) are never read: a stale copy
+would otherwise win over the real file; the report lists them.
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ def ingest(cfg: Config) -> dict[str, Any]:
     files = raw_files(raw_dir)
     if not files:
         raise IngestError(f"{raw_dir}: no .jsonl or .csv files found")
+    hidden = hidden_files(raw_dir)
 
     kept, rejects, unknown_journals = validate_rows(
         (row for file in files for row in read_raw_file(file)), cfg
@@ -66,6 +70,7 @@ def ingest(cfg: Config) -> dict[str, Any]:
     report = {
         "corpus_version": corpus_version(table),
         "files": [str(f) for f in files],
+        "skipped_hidden_files": [str(f) for f in hidden],
         "rows_read": rows_read,
         "rows_kept": len(table),
         "rows_rejected": len(rejects),
@@ -95,40 +100,100 @@ def corpus_version(table: pd.DataFrame) -> str:
     return digest.hexdigest()[:12]
 
 
+def _is_hidden(path: Path, root: Path) -> bool:
+    return any(part.startswith((".", "~$")) for part in path.relative_to(root).parts)
+
+
 def raw_files(raw_dir: Path) -> list[Path]:
+    """The .jsonl/.csv files under ``raw_dir``, sorted; hidden paths are never included."""
     if not raw_dir.is_dir():
         raise IngestError(f"{raw_dir}: raw corpus folder not found")
-    return sorted(p for p in raw_dir.rglob("*") if p.suffix.lower() in (".jsonl", ".csv"))
+    return sorted(
+        p
+        for p in raw_dir.rglob("*")
+        if p.suffix.lower() in (".jsonl", ".csv") and p.is_file() and not _is_hidden(p, raw_dir)
+    )
+
+
+def hidden_files(raw_dir: Path) -> list[Path]:
+    """Corpus-like files skipped because they sit under a hidden path (for the report)."""
+    return sorted(
+        p
+        for p in raw_dir.rglob("*")
+        if p.suffix.lower() in (".jsonl", ".csv") and p.is_file() and _is_hidden(p, raw_dir)
+    )
+
+
+def _row_error(path: Path, lineno: int, code: str, detail: str) -> RawRow:
+    """A row that could not even be parsed: it is rejected (with file and line) downstream."""
+    return RawRow(f"{path}:{lineno}", {"__error__": (code, detail)})
 
 
 def read_raw_file(path: Path) -> Iterator[RawRow]:
-    """Yield rows with their origin; raise IngestError naming file and line on a parse error."""
+    """Yield rows with their origin; rows that cannot be decoded or parsed are yielded as
+    errors that ``validate_rows`` rejects, naming file and line. Raises ``IngestError``
+    only when the file as a whole cannot be read (no CSV header)."""
     if path.suffix.lower() == ".jsonl":
-        with open(path, encoding="utf-8-sig") as fh:
-            for lineno, line in enumerate(fh, start=1):
+        with open(path, "rb") as fh:
+            for lineno, raw in enumerate(fh, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    yield _row_error(
+                        path, lineno, "decode_error", f"not valid UTF-8 (byte {exc.start})"
+                    )
+                    continue
+                if lineno == 1:
+                    line = line.removeprefix("\ufeff")
                 if not line.strip():
                     continue
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise IngestError(f"{path}, line {lineno}: not valid JSON ({exc.msg})") from exc
+                    yield _row_error(path, lineno, "bad_json", f"not valid JSON ({exc.msg})")
+                    continue
                 if not isinstance(obj, dict):
-                    raise IngestError(f"{path}, line {lineno}: expected a JSON object")
+                    yield _row_error(path, lineno, "bad_json", "expected a JSON object")
+                    continue
                 yield RawRow(f"{path}:{lineno}", obj)
     else:
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if reader.fieldnames is None:
-                raise IngestError(f"{path}: empty CSV file (no header row)")
+        bad_lines: dict[int, int] = {}  # physical line -> first undecodable byte
+
+        def decoded(fh: Iterator[bytes]) -> Iterator[str]:
+            for lineno, raw in enumerate(fh, start=1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    bad_lines[lineno] = exc.start
+                    line = raw.decode("utf-8", errors="replace")
+                yield line.removeprefix("\ufeff") if lineno == 1 else line
+
+        with open(path, "rb") as fh:
+            reader = csv.DictReader(decoded(fh))
             try:
+                if reader.fieldnames is None:
+                    raise IngestError(f"{path}: empty CSV file (no header row)")
+                previous = reader.line_num
                 for record in reader:
-                    if None in record:
-                        raise IngestError(
-                            f"{path}, line {reader.line_num}: more fields than header columns"
+                    lines = range(previous + 1, reader.line_num + 1)
+                    previous = reader.line_num
+                    bad = [n for n in lines if n in bad_lines]
+                    if bad:
+                        detail = f"not valid UTF-8 (line {bad[0]}, byte {bad_lines[bad[0]]})"
+                        yield _row_error(path, reader.line_num, "decode_error", detail)
+                    elif None in record:
+                        yield _row_error(
+                            path,
+                            reader.line_num,
+                            "extra_fields",
+                            "more fields than header columns (an unquoted comma?)",
                         )
-                    yield RawRow(f"{path}:{reader.line_num}", dict(record))
+                    else:
+                        yield RawRow(f"{path}:{reader.line_num}", dict(record))
             except csv.Error as exc:
                 raise IngestError(f"{path}, line {reader.line_num}: {exc}") from exc
+        if 1 in bad_lines:
+            raise IngestError(f"{path}, line 1: header is not valid UTF-8")
 
 
 def validate_rows(
@@ -138,15 +203,15 @@ def validate_rows(
     kept: list[dict[str, Any]] = []
     rejects: list[dict[str, Any]] = []
     unknown_journals: set[str] = set()
-    seen_ids: set[str] = set()
+    seen_ids: dict[str, str] = {}
     for row in rows:
         clean, reason = validate_row(row.values, cfg)
         if reason is None and clean["id"] in seen_ids:
-            reason = ("duplicate_id", f"id {clean['id']!r} already used")
+            reason = ("duplicate_id", f"id {clean['id']!r} already used at {seen_ids[clean['id']]}")
         if reason is not None:
             rejects.append(reject(row, reason))
             continue
-        seen_ids.add(clean["id"])
+        seen_ids[clean["id"]] = row.source
         journal, known = canonical_journal(clean["journal"])
         if not known:
             unknown_journals.add(journal)
@@ -160,10 +225,18 @@ Reason = tuple[str, str]  # (code counted in the report, human-readable detail)
 
 
 def validate_row(values: dict[str, Any], cfg: Config) -> tuple[dict[str, Any], Reason | None]:
-    """Return the normalised row, or why it is rejected."""
+    """Return the normalised row, or why it is rejected.
+
+    A list- or object-valued field is rejected, never stored as its Python repr.
+    """
     clean: dict[str, Any] = {}
+    if "__error__" in values:
+        return clean, values["__error__"]
     for key in (*REQUIRED, *OPTIONAL):
         value = values.get(key)
+        if isinstance(value, (list, dict)):
+            kind = "a list" if isinstance(value, list) else "an object"
+            return clean, ("not_a_string", f"field {key!r} is {kind}, not a string")
         clean[key] = None if value is None else str(value).strip()
     missing = [k for k in REQUIRED if not clean[k] and k != "text"]
     if missing:
@@ -224,7 +297,9 @@ def deduplicate(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[
 
 def reject(row: RawRow, reason: Reason) -> dict[str, Any]:
     path, _, line = row.source.rpartition(":")
-    values = {k: v for k, v in row.values.items() if k not in ("source", "journal_raw")}
+    values = {
+        k: v for k, v in row.values.items() if k not in ("source", "journal_raw", "__error__")
+    }
     code, detail = reason
     return {"file": path, "line": int(line), "reason": code, "detail": detail, "row": values}
 

@@ -27,7 +27,13 @@ from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
 from dprk_stance.labels import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.models import StanceModel, load_model
 from dprk_stance.plotting import stance_shares_png
-from dprk_stance.readers import META_FIELDS, Document, InputError, iter_documents
+from dprk_stance.readers import (
+    META_FIELDS,
+    META_SOURCE_FIELDS,
+    Document,
+    InputError,
+    iter_documents,
+)
 from dprk_stance.segment import Segmentation, segment
 from dprk_stance.text import normalize_text
 
@@ -56,6 +62,7 @@ SUMMARY_COLUMNS = (
     "doc_id",
     "source",
     *META_FIELDS,
+    *META_SOURCE_FIELDS,
     "passages",
     "uncertain",
     "no_stance",
@@ -78,6 +85,7 @@ _RESUMED_COUNTS = (
     "skipped_chars",
     "merged_fragments",
     "split_paragraphs",
+    "skipped_by_kind",
 )
 
 
@@ -91,6 +99,17 @@ class LabelOptions:
     resume: bool = False
     text_column: str = "text"
     progress: bool = True
+    metadata: str | None = None  # a sidecar CSV: date/journal/title per file name
+
+    def __post_init__(self) -> None:
+        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(
+                f"--threshold {self.threshold:g}: an abstention threshold is a probability "
+                "between 0 and 1"
+            )
+        for name in ("batch_size", "chunk_passages"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
 @dataclass
@@ -109,6 +128,12 @@ class LabelResult:
     resumed_documents: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    # Everything not labelled, by kind: furniture the readers left out (running heads,
+    # footnotes, navigation, ...) and paragraphs segmentation skipped (headings, bylines,
+    # page numbers, ...).
+    skipped_by_kind: dict[str, int] = field(default_factory=dict)
+    # Files under input folders deliberately not read, with the reason (hidden, outputs).
+    ignored: list[str] = field(default_factory=list)
 
     @property
     def passages_per_s(self) -> float:
@@ -138,7 +163,15 @@ def label_documents(
     options: LabelOptions | None = None,
     stdin: TextIO | None = None,
 ) -> LabelResult:
-    """Label every passage of every input document; see the module docstring."""
+    """Label every passage of every input document; see the module docstring.
+
+    Raises ``ValueError`` (one line, for the CLI's exit 2) for an output format it cannot
+    write, ``--int8`` with a model that has no int8 path, or a resume that does not match.
+    Files that cannot be read are not raised: they are in ``LabelResult.failures`` (and the
+    failures file); files deliberately not read (hidden, this or an earlier run's outputs,
+    a metadata sidecar) are in ``LabelResult.ignored``. The run's own outputs are never
+    read as input, even when ``--out`` lies inside an input folder.
+    """
     opts = options or LabelOptions()
     out = Path(out)
     if out.suffix.lower() not in OUTPUT_FORMATS:
@@ -147,7 +180,10 @@ def label_documents(
     from dprk_stance.models.hf import set_threads
 
     set_threads(0)
-    model = load_model(model_dir, int8=opts.int8)
+    try:
+        model = load_model(model_dir, int8=opts.int8)
+    except NotImplementedError as exc:  # the int8 path of a model kind that has none
+        raise ValueError(f"--int8: {exc}") from None
     identity = {"model": str(Path(model_dir).resolve()), "model_sha256": model.content_sha256}
     threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
     run_key = {
@@ -157,6 +193,7 @@ def label_documents(
         "threshold": threshold,
         "min_chars": opts.min_chars,
         "text_column": opts.text_column,
+        "metadata": opts.metadata,
     }
 
     result = LabelResult(
@@ -164,6 +201,7 @@ def label_documents(
     )
     state = _open_work(paths, run_key, opts.resume, result)
     failures: list[InputError] = []
+    ignored: list[str] = []
 
     def count(text: str) -> int:
         return model.count_tokens(normalize_text(text))
@@ -200,7 +238,13 @@ def label_documents(
                 pending, n_pending = [], 0
 
         for document in iter_documents(
-            inputs, text_column=opts.text_column, on_error=failures.append, stdin=stdin
+            inputs,
+            text_column=opts.text_column,
+            on_error=failures.append,
+            stdin=stdin,
+            exclude=list(paths.values()),
+            on_skip=lambda path, reason: ignored.append(f"{path}: {reason}"),
+            metadata=opts.metadata,
         ):
             seen += 1
             if seen <= state["documents_done"]:
@@ -214,6 +258,7 @@ def label_documents(
     bar.close()
     result.seconds = time.perf_counter() - started
     result.failures = [str(f) for f in failures]
+    result.ignored = ignored
     _finalise(paths, result, run_key, failures)
     return result
 
@@ -241,8 +286,8 @@ def _open_work(
             with open(paths[name], "r+b") as fh:
                 fh.truncate(state[key])
         result.resumed_documents = state["documents_done"]
-        for key in _RESUMED_COUNTS:
-            setattr(result, key, state["counts"][key])
+        for key in _RESUMED_COUNTS:  # none yet when interrupted before the first chunk
+            setattr(result, key, state["counts"].get(key, getattr(result, key)))
         result.documents = state["documents_done"]
         return state
     for name in ("work_passages", "work_summary"):
@@ -332,6 +377,11 @@ def _score_and_write(
         result.skipped_chars += seg.skipped_chars
         result.merged_fragments += seg.merged_fragments
         result.split_paragraphs += seg.split_paragraphs
+        result.skipped_fragments += sum(document.skipped.values())
+        kinds = Counter(result.skipped_by_kind)
+        kinds.update(document.skipped)
+        kinds.update(seg.furniture)
+        result.skipped_by_kind = dict(sorted(kinds.items()))
 
 
 def _finite(value: float) -> float | None:
@@ -355,14 +405,14 @@ def document_summary(
     summary: dict[str, Any] = {
         "doc_id": document.doc_id,
         "source": document.source,
-        **{k: document.meta.get(k) for k in META_FIELDS},
+        **{k: document.meta.get(k) for k in (*META_FIELDS, *META_SOURCE_FIELDS)},
         "passages": n,
         "uncertain": int(uncertain.sum()),
         "no_stance": int(no_stance.sum()),
         "off_topic": int(off_topic.sum()),
         "share_uncertain": float(uncertain.mean()) if n else 0.0,
         "mean_confidence": float(probs.max(axis=1).mean()) if n else None,
-        "skipped_fragments": seg.skipped_fragments,
+        "skipped_fragments": seg.skipped_fragments + sum(document.skipped.values()),
     }
     for j, label in enumerate(STANCES):
         confident = (pred == j) & ~uncertain
@@ -386,7 +436,7 @@ def _finalise(
 ) -> None:
     _convert(paths["work_passages"], paths["out"], PASSAGE_COLUMNS)
     _convert(paths["work_summary"], paths["summary"], SUMMARY_COLUMNS)
-    chart_columns = ["doc_id", "date", "uncertain", *(f"n_{k}" for k in _KEYS)]
+    chart_columns = ["doc_id", "date", "year", "uncertain", *(f"n_{k}" for k in _KEYS)]
     frames = (
         [
             chunk.reindex(columns=chart_columns)
@@ -489,10 +539,15 @@ def shares_chart(summaries: pd.DataFrame, path: Path, max_documents: int = 60) -
     counts = summaries[[f"n_{s.replace('-', '_')}" for s in STANCES] + ["uncertain"]]
     counts.columns = stances
     dates = (
-        pd.to_datetime(summaries.get("date"), errors="coerce")
+        pd.to_datetime(summaries["date"].astype("string"), errors="coerce", format="mixed")
         if "date" in summaries
         else pd.Series(pd.NaT, index=summaries.index)
     )
+    if "year" in summaries:  # a year without a full date still places a document in time
+        years = pd.to_datetime(
+            summaries["year"].astype("string").str.slice(0, 4), errors="coerce", format="%Y"
+        )
+        dates = dates.fillna(years)
     if dates.notna().mean() >= 0.5:
         span = dates.max().year - dates.min().year
         period = dates.dt.strftime("%Y-%m" if span < 3 else "%Y")

@@ -4,55 +4,83 @@ Why a stream: the news archive holds 20,000+ stories, so rows of .jsonl/.csv fil
 and yielded one at a time, never collected. Why ``on_error``: in a batch run one broken file
 (or row) must be reported by name and number without stopping the other inputs; without a
 handler the first problem is raised, which suits a one-file run.
+
+Why format-aware extraction: a stance share is only as good as the paragraphs it counts. Each
+reader returns the *reading text* of a document — its body paragraphs, separated by blank
+lines — and counts what it deliberately left out (running heads, page numbers, navigation,
+footnotes, comments, hidden text, headings) in ``Document.skipped``, so nothing disappears
+without a number. Layout and markup are read with well-kept libraries: pdfminer.six layout
+analysis for PDF, the WordprocessingML tree (via python-docx/lxml) for DOCX, trafilatura for
+HTML, odfpy for ODT, striprtf for RTF, markdown-it-py for Markdown.
+
+Every file under a folder is either read or reported: unsupported and unreadable files are
+``InputError``s; hidden paths, metadata sidecars and the outputs of dprk-stance runs are
+passed to ``on_skip`` with the reason, so a run report can name them.
 """
 
 from __future__ import annotations
 
 import csv
 import gzip
+import itertools
 import json
 import os
+import re
+import statistics
 import sys
+import unicodedata
+import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = [
+    "METADATA_SIDECAR",
     "META_FIELDS",
+    "META_SOURCE_FIELDS",
     "SUPPORTED_SUFFIXES",
     "Document",
     "InputError",
     "iter_documents",
+    "read_metadata_sidecar",
     "suffix_of",
 ]
 
 SUPPORTED_SUFFIXES = (
     ".txt",
+    ".text",
     ".md",
+    ".markdown",
     ".docx",
+    ".odt",
+    ".rtf",
     ".pdf",
     ".html",
     ".htm",
+    ".xhtml",
     ".jsonl",
     ".jsonl.gz",
     ".csv",
 )
 # Columns of a .jsonl/.csv record carried into Document.meta when present and non-empty.
 META_FIELDS = ("date", "journal", "title", "year")
+# Where each metadata value came from: "record", "sidecar", "properties", "filename".
+META_SOURCE_FIELDS = tuple(f"{key}_source" for key in META_FIELDS)
+# A CSV in an input folder with this name (and a "file" column) describes the other files.
+METADATA_SIDECAR = "metadata.csv"
 ID_FIELD = "id"
+DOC_ID_FIELD = "doc_id"
 STDIN_SOURCE = "<stdin>"
 STDIN_ID = "stdin"
-
-# HTML: elements whose content is never reading text, and elements that end a paragraph.
-_HTML_DROP = ["script", "style", "nav", "noscript", "template", "head", "title", "svg"]
-_HTML_BLOCKS = (  # noqa: SIM905 (a word list reads better than 31 quoted lines)
-    "p div li h1 h2 h3 h4 h5 h6 blockquote section article header footer main aside "
-    "ul ol dl dt dd table tr td th caption pre figure figcaption address hr"
-).split()
-_PARAGRAPH_BREAK = "\ue000"  # private-use sentinel, never in real text
 _CSV_FIELD_LIMIT = 2**31 - 1  # the default (128 KiB) is shorter than some long documents
+_RUN_REPORT_SUFFIX = ".run.json"
+
+# A block of a structured document: ("body", text) or (furniture kind, text).
+Block = tuple[str, str]
+BODY = "body"
 
 
 @dataclass(frozen=True)
@@ -63,6 +91,8 @@ class Document:
     text: str
     source: str
     meta: dict[str, str] = field(default_factory=dict)
+    # Furniture the reader left out of ``text``, by kind ("running-head", "footnote", ...).
+    skipped: dict[str, int] = field(default_factory=dict)
 
 
 class InputError(Exception):
@@ -80,23 +110,50 @@ class InputError(Exception):
         return f"{where}: {self.reason}"
 
 
+SkipHandler = Callable[[str, str], None]
+
+
 def iter_documents(
     inputs: Sequence[str | Path],
     *,
     text_column: str = "text",
     on_error: Callable[[InputError], None] | None = None,
     stdin: TextIO | None = None,
+    exclude: Collection[str | Path] = (),
+    on_skip: SkipHandler | None = None,
+    metadata: str | Path | None = None,
 ) -> Iterator[Document]:
     """Yield the documents of files, folders (recursively, sorted) and "-" (stdin), in order.
 
     Problems become ``InputError``s passed to ``on_error`` while reading goes on with the next
-    row or input; with no ``on_error`` the first one is raised.
+    row or input; with no ``on_error`` the first one is raised. ``exclude`` lists paths never
+    read (a run's own outputs); ``on_skip(path, reason)`` hears of every file under a folder
+    that is deliberately not read (hidden, excluded, a sidecar, an earlier run's output).
+    ``metadata`` is a sidecar CSV (see ``read_metadata_sidecar``); a folder's own
+    ``metadata.csv`` is used for the files under it.
+
+    Records (.jsonl/.csv rows) that share a ``doc_id`` (or, without one, an ``id``) and stand
+    next to each other are one document, their texts joined as paragraphs; a document id seen
+    again later, or in another file, is an error naming both places.
     """
     if isinstance(inputs, (str, Path)):  # one path, not a sequence of one-letter paths
         inputs = [inputs]
+    excluded = {_resolved(p) for p in exclude}
+    sidecar = read_metadata_sidecar(metadata) if metadata is not None else {}
+    if metadata is not None:
+        excluded.add(_resolved(metadata))
+    skip = on_skip or (lambda _path, _reason: None)
+    seen_ids: dict[str, str] = {}
     for item in inputs:
-        for result in _read_input(item, text_column, stdin):
+        for result in _read_input(item, text_column, stdin, excluded, skip, sidecar):
+            if isinstance(result, Document) and result.doc_id in seen_ids:
+                result = InputError(
+                    result.source,
+                    None,
+                    f"document id {result.doc_id!r} already read from {seen_ids[result.doc_id]}",
+                )
             if isinstance(result, Document):
+                seen_ids[result.doc_id] = result.source
                 yield result
             elif on_error is None:
                 raise result
@@ -114,47 +171,172 @@ def suffix_of(path: str | Path) -> str | None:
     return None
 
 
+def read_metadata_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
+    """Metadata per file name from a sidecar CSV: columns ``file`` and any of META_FIELDS.
+
+    Keys are the ``file`` cells as written (a name relative to the folder, or a bare file
+    name); values hold the non-empty date/journal/title/year cells. Raises ``InputError``
+    naming the file and row for an unreadable sidecar, a missing ``file`` column or a file
+    named twice.
+    """
+    source = os.fspath(path)
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = [c.strip() for c in reader.fieldnames or []]
+            if "file" not in columns:
+                raise InputError(source, 1, "a metadata sidecar needs a 'file' column")
+            reader.fieldnames = columns
+            table: dict[str, dict[str, str]] = {}
+            for record in reader:
+                name = (record.get("file") or "").strip()
+                if not name:
+                    continue
+                if name in table:
+                    raise InputError(source, reader.line_num, f"file {name!r} listed twice")
+                table[name] = {
+                    k: str(record[k]).strip()
+                    for k in META_FIELDS
+                    if record.get(k) is not None and str(record[k]).strip()
+                }
+    except UnicodeDecodeError as exc:
+        raise InputError(source, None, f"not valid UTF-8 (byte {exc.start})") from None
+    except csv.Error as exc:
+        raise InputError(source, None, f"malformed CSV ({exc})") from None
+    except OSError as exc:
+        raise InputError(source, None, f"cannot read: {exc.strerror or exc}") from None
+    return table
+
+
 # -- inputs -----------------------------------------------------------------------------------
 
 _Result = Document | InputError
 
 
-def _read_input(item: str | Path, text_column: str, stdin: TextIO | None) -> Iterator[_Result]:
+def _resolved(path: str | Path) -> str:
+    return os.path.realpath(os.fspath(path))
+
+
+def _read_input(
+    item: str | Path,
+    text_column: str,
+    stdin: TextIO | None,
+    excluded: set[str],
+    skip: SkipHandler,
+    sidecar: dict[str, dict[str, str]],
+) -> Iterator[_Result]:
     given = os.fspath(item)
     if isinstance(item, str) and item == "-":
         yield from _read_stdin(stdin if stdin is not None else sys.stdin)
         return
     path = Path(item)
     if path.is_dir():
-        files, errors = _walk(path)
-        yield from errors
-        if not files and not errors:
+        entries, own = _walk(path, excluded, skip)
+        if own is not None:
+            try:
+                folder_meta = {**read_metadata_sidecar(own), **sidecar}
+            except InputError as exc:
+                yield exc
+                folder_meta = dict(sidecar)
+        else:
+            folder_meta = sidecar
+        if not entries:
             yield InputError(given, None, "folder holds no supported files")
-        for file in files:
+        for file in entries:
+            if isinstance(file, InputError):
+                yield file
+                continue
             rel = file.relative_to(path).as_posix()
-            yield from _read_file(file, str(file), rel, text_column)
+            meta = folder_meta.get(rel) or folder_meta.get(file.name) or {}
+            yield from _read_file(file, str(file), rel, text_column, meta)
     elif path.exists():
-        yield from _read_file(path, given, given, text_column)
+        if _resolved(path) in excluded:
+            skip(given, "an output of this run")
+            return
+        meta = sidecar.get(given) or sidecar.get(path.name) or {}
+        yield from _read_file(path, given, given, text_column, meta)
     else:
         yield InputError(given, None, "no such file or folder")
 
 
-def _walk(root: Path) -> tuple[list[Path], list[InputError]]:
-    """Supported files under root, sorted by path components; hidden and lock files skipped."""
-    found: list[Path] = []
-    errors: list[InputError] = []
+def _walk(
+    root: Path, excluded: set[str], skip: SkipHandler
+) -> tuple[list[Path | InputError], Path | None]:
+    """Files to read under root and errors for files that cannot be, sorted by path
+    components, plus the folder's metadata sidecar if it has one.
+
+    Hidden files and folders and Office lock files (``~$x.docx``) are skipped and reported
+    through ``skip``; so are the outputs of this run (``excluded``) and of any earlier run
+    whose ``<out>.run.json`` report lies under root. A file of an unsupported type is an
+    error, so it is named in the run's failures rather than ignored in silence.
+    """
+    found: list[Path | InputError] = []
+    sidecar: Path | None = None
 
     def on_walk_error(exc: OSError) -> None:
-        errors.append(InputError(str(exc.filename or root), None, f"cannot list folder: {exc}"))
+        found.append(InputError(str(exc.filename or root), None, f"cannot list folder: {exc}"))
 
+    outputs = set(excluded)
+    candidates: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(root, onerror=on_walk_error):
+        for d in sorted(dirnames):
+            if d.startswith("."):
+                skip(str(Path(dirpath) / d) + os.sep, "hidden folder")
         dirnames[:] = [d for d in dirnames if not d.startswith(".")]
         for name in filenames:
-            if name.startswith((".", "~$")) or suffix_of(name) is None:
+            file = Path(dirpath) / name
+            if name.startswith((".", "~$")):
+                skip(str(file), "hidden or lock file")
                 continue
-            found.append(Path(dirpath) / name)
-    found.sort(key=lambda p: p.relative_to(root).parts)
-    return found, errors
+            if name.endswith(_RUN_REPORT_SUFFIX):
+                outputs |= _earlier_outputs(file)
+            candidates.append(file)
+    for file in sorted(candidates, key=lambda p: p.relative_to(root).parts):
+        if _resolved(file) in outputs:
+            skip(str(file), "an output of a dprk-stance label run")
+        elif file.parent == root and file.name == METADATA_SIDECAR and _is_sidecar(file):
+            sidecar = file
+            skip(str(file), "metadata sidecar (date/journal/title per file)")
+        elif suffix_of(file.name) is None:
+            found_suffix = "".join(file.suffixes[-1:]) or "no suffix"
+            found.append(
+                InputError(
+                    str(file),
+                    None,
+                    f"not read: unsupported file type ({found_suffix}); supported: "
+                    + ", ".join(SUPPORTED_SUFFIXES),
+                )
+            )
+        else:
+            found.append(file)
+    return found, sidecar
+
+
+def _earlier_outputs(report: Path) -> set[str]:
+    """Paths a dprk-stance run report names as its outputs (and the report itself)."""
+    try:
+        data = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return set()
+    if not isinstance(data, dict) or not isinstance(data.get("outputs"), dict):
+        return set()
+    names = {str(v) for v in data["outputs"].values() if isinstance(v, str)}
+    # Reports store paths as the run was given them; match them by file name beside it too.
+    found = {_resolved(report)}
+    for name in names:
+        found.add(_resolved(report.parent / Path(name).name))
+        if Path(name).is_absolute():
+            found.add(_resolved(name))
+    return found
+
+
+def _is_sidecar(path: Path) -> bool:
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), [])
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return False
+    return "file" in [h.strip() for h in header]
 
 
 def _read_stdin(stream: TextIO) -> Iterator[_Result]:
@@ -163,14 +345,16 @@ def _read_stdin(stream: TextIO) -> Iterator[_Result]:
     except (OSError, UnicodeDecodeError) as exc:
         yield InputError(STDIN_SOURCE, None, f"cannot read: {exc}")
         return
-    text = _normalise_newlines(text)
+    text = _fold(text)
     if not text.strip():
         yield InputError(STDIN_SOURCE, None, "empty input")
         return
     yield Document(STDIN_ID, text, STDIN_SOURCE, {})
 
 
-def _read_file(path: Path, source: str, doc_id: str, text_column: str) -> Iterator[_Result]:
+def _read_file(
+    path: Path, source: str, doc_id: str, text_column: str, sidecar: dict[str, str]
+) -> Iterator[_Result]:
     """Yield a file's documents and row errors; a whole-file problem ends it as an error."""
     suffix = suffix_of(path)
     try:
@@ -179,139 +363,872 @@ def _read_file(path: Path, source: str, doc_id: str, text_column: str) -> Iterat
             supported = ", ".join(SUPPORTED_SUFFIXES)
             raise InputError(source, None, f"unsupported file type ({found}); use {supported}")
         if suffix in (".jsonl", ".jsonl.gz"):
-            yield from _read_jsonl(path, source, text_column, gz=suffix == ".jsonl.gz")
+            rows = _read_jsonl(path, source, text_column, gz=suffix == ".jsonl.gz")
+            yield from _group_records(rows, source, sidecar)
         elif suffix == ".csv":
-            yield from _read_csv(path, source, text_column)
+            yield from _group_records(_read_csv(path, source, text_column), source, sidecar)
         else:
-            text, meta = _WHOLE_FILE_READERS[suffix](path, source)
-            text = _normalise_newlines(text)
+            blocks, properties = _WHOLE_FILE_READERS[suffix](path, source)
+            body = [_fold(t).strip() for kind, t in blocks if kind == BODY]
+            text = "\n\n".join(t for t in body if t)
             if not text.strip():
                 raise InputError(source, None, "empty file (no text)")
-            yield Document(doc_id, text, source, meta)
+            skipped = Counter(kind for kind, _ in blocks if kind != BODY)
+            meta = resolve_metadata(sidecar, properties, path.name)
+            yield Document(doc_id, text, source, meta, dict(skipped))
     except InputError as exc:
         yield exc
     except OSError as exc:
         yield InputError(source, None, f"cannot read: {exc.strerror or exc}")
 
 
-def _normalise_newlines(text: str) -> str:
-    """CRLF and lone CR become LF, so a blank line is a blank line whatever the file's origin."""
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+def _fold(text: str) -> str:
+    """NFKC-fold (ligatures such as "ﬁ", full-width and other compatibility characters) and
+    make CRLF and lone CR into LF, so a blank line is a blank line whatever the origin."""
+    return unicodedata.normalize("NFKC", text.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+# -- metadata ---------------------------------------------------------------------------------
+
+_ISO_DATE = re.compile(r"(?<!\d)(1[89]\d\d|20\d\d)(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?(?!\d)")
+_COMPACT_DATE = re.compile(r"^D?:?(1[89]\d\d|20\d\d)(\d\d)?(\d\d)?")
+_FILENAME_DATE = re.compile(
+    r"(?<![0-9])(19[4-9]\d|20\d\d)(?:[-_.]?(0[1-9]|1[0-2])(?:[-_.]?(0[1-9]|[12]\d|3[01]))?)?"
+    r"(?![0-9])"
+)
+
+
+def iso_date(value: str) -> str | None:
+    """ "2017-03-01", "2017/3/1", "D:20170301120000+09'00'", "2017-03" or "2017" as ISO
+    (YYYY-MM-DD, YYYY-MM or YYYY); None when no year between 1800 and 2099 is found."""
+    value = value.strip()
+    match = _COMPACT_DATE.match(value) if re.match(r"^D?:?\d{8}", value) else None
+    match = match or _ISO_DATE.search(value)
+    if match is None:
+        return None
+    year, month, day = match.group(1), match.group(2), match.group(3)
+    if month is None or not 1 <= int(month) <= 12:
+        return year
+    if day is None or not 1 <= int(day) <= 31:
+        return f"{year}-{int(month):02d}"
+    return f"{year}-{int(month):02d}-{int(day):02d}"
+
+
+def resolve_metadata(
+    sidecar: dict[str, str], properties: dict[str, str], file_name: str
+) -> dict[str, str]:
+    """Date, journal, title and year for a whole-file document, with the source of each.
+
+    Precedence: the metadata sidecar, then the document's own properties (DOCX core
+    properties, PDF info, HTML meta tags, Markdown front matter), then a date in the file
+    name. ``<key>_source`` records which one supplied each value; ``year`` follows the date
+    when not given.
+    """
+    meta: dict[str, str] = {}
+    for source, values in (("sidecar", sidecar), ("properties", properties)):
+        for key in META_FIELDS:
+            value = (values.get(key) or "").strip()
+            if value and key not in meta:
+                meta[key] = iso_date(value) or value if key == "date" else value
+                meta[f"{key}_source"] = source
+    if "date" not in meta:
+        match = _FILENAME_DATE.search(Path(file_name).stem)
+        if match is not None:
+            meta["date"] = iso_date("-".join(g for g in match.groups() if g)) or match.group(1)
+            meta["date_source"] = "filename"
+    return with_year(meta)
+
+
+def with_year(meta: dict[str, str]) -> dict[str, str]:
+    """Fill ``year`` from ``date`` when only the date is known."""
+    if "year" not in meta and "date" in meta:
+        date = iso_date(meta["date"])
+        if date is not None:
+            meta["year"] = date[:4]
+            meta["year_source"] = meta.get("date_source", "record")
+    return meta
 
 
 # -- whole-file formats -----------------------------------------------------------------------
+# Each returns (blocks, properties): blocks in reading order, properties from the file itself.
+
+_Whole = tuple[list[Block], dict[str, str]]
 
 
-def _read_text(path: Path, source: str) -> tuple[str, dict[str, str]]:
-    data = path.read_bytes()
+def _decode_utf8(data: bytes, source: str) -> str:
     try:
         # utf-8-sig reads plain UTF-8 too and drops a BOM. No lossy fallback: a file that is
         # not UTF-8 is reported, never labelled as mojibake.
-        return data.decode("utf-8-sig"), {}
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(
             source, None, f"not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first"
         ) from None
 
 
-def _read_docx(path: Path, source: str) -> tuple[str, dict[str, str]]:
+def _read_text(path: Path, source: str) -> _Whole:
+    """Plain text (.txt, .text): one body block; segmentation finds its paragraphs."""
+    return [(BODY, _decode_utf8(path.read_bytes(), source))], {}
+
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
+
+
+def _read_markdown(path: Path, source: str) -> _Whole:
+    """Markdown (.md, .markdown) through markdown-it-py: headings are furniture, code and raw
+    HTML blocks are skipped, inline markup is reduced to its text; YAML front matter gives
+    date/journal/title."""
+    from markdown_it import MarkdownIt
+
+    text = _fold(_decode_utf8(path.read_bytes(), source))
+    properties: dict[str, str] = {}
+    front = _FRONT_MATTER.match(text)
+    if front:
+        import yaml
+
+        try:
+            data = yaml.safe_load(front.group(1))
+        except yaml.YAMLError:
+            data = None
+        if isinstance(data, dict):
+            properties = {k: str(data[k]) for k in META_FIELDS if data.get(k) not in (None, "")}
+            text = text[front.end() :]
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    blocks: list[Block] = []
+    kind = BODY
+    for token in tokens:
+        if token.type == "heading_open":
+            kind = "heading"
+        elif token.type == "heading_close":
+            kind = BODY
+        elif token.type in ("th_open", "td_open"):
+            kind = "table"
+        elif token.type == "tr_close":
+            kind = BODY
+        elif token.type == "inline":
+            words = _markdown_inline(token)
+            if kind == "table" and blocks and blocks[-1][0] == "table-row":
+                blocks[-1] = ("table-row", f"{blocks[-1][1]} | {words}")
+            elif kind == "table":
+                blocks.append(("table-row", words))
+            else:
+                blocks.append((kind, words))
+        elif token.type in ("fence", "code_block"):
+            blocks.append(("code", token.content))
+        elif token.type == "html_block":
+            blocks.append(("markup", token.content))
+    # A table row reads as one paragraph ("Year | Output"), as in .docx.
+    return [(BODY if k == "table-row" else k, t) for k, t in blocks], properties
+
+
+def _markdown_inline(token: Any) -> str:
+    parts: list[str] = []
+    for child in token.children or []:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append(" ")
+        elif child.type == "image":
+            continue
+    return " ".join("".join(parts).split())
+
+
+# DOCX: WordprocessingML, read from the XML tree so that content controls (w:sdt), text
+# boxes (w:txbxContent) and revisions (w:ins in, w:del out) are read as Word shows the
+# accepted document.
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_MC = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_NS = {"w": _W, "mc": _MC}
+
+
+def _w(tag: str) -> str:
+    return f"{{{_W}}}{tag}"
+
+
+_DOCX_SKIP_SUBTREES = {
+    _w("del"),
+    _w("moveFrom"),
+    _w("delText"),
+    _w("instrText"),
+    _w("txbxContent"),  # read as paragraphs of their own, after the paragraph holding them
+    _w("pPr"),
+    _w("rPr"),
+    _w("footnoteReference"),
+    _w("endnoteReference"),
+    _w("commentReference"),
+    f"{{{_MC}}}Fallback",  # the same drawing again, for old readers
+}
+_DOCX_HEADING_STYLES = re.compile(r"^(heading|title|subtitle|caption|tocheading)", re.IGNORECASE)
+_DOCX_TOC_STYLES = re.compile(r"^(toc|tableoffigures)", re.IGNORECASE)
+_DOCX_NOTE_PARTS = {
+    "word/footnotes.xml": ("footnote", "footnote"),
+    "word/endnotes.xml": ("endnote", "footnote"),
+    "word/comments.xml": ("comment", "comment"),
+}
+
+
+def _read_docx(path: Path, source: str) -> _Whole:
+    """Body paragraphs of a .docx in document order, tracked changes accepted.
+
+    Content controls and text boxes are read (a text box after the paragraph anchoring it);
+    hidden runs (``w:vanish``), deleted and moved-away text are left out. Headings, captions
+    and tables of contents (by paragraph style or outline level) are furniture; footnotes,
+    endnotes, comments and page headers/footers are not read and are counted as skipped.
+    """
     try:
         import docx
-        from docx.table import Table
-        from docx.text.paragraph import Paragraph
     except ImportError:
         raise InputError(source, None, "reading .docx needs the python-docx package") from None
     try:
         document = docx.Document(str(path))
-        body = getattr(document, "iter_inner_content", None)
-        blocks = body() if body is not None else document.paragraphs
-        parts: list[str] = []
-        for block in blocks:
-            if isinstance(block, Paragraph):
-                parts.append(block.text)
-            elif isinstance(block, Table):
-                parts.extend(_docx_table_rows(block))
-    except Exception as exc:  # corrupt packages raise zip, XML and key errors alike
-        raise InputError(source, None, f"cannot read .docx: {exc}") from None
-    return "\n\n".join(p.strip() for p in parts if p.strip()), {}
-
-
-def _docx_table_rows(table: Any) -> Iterator[str]:
-    """One paragraph per table row; a merged cell repeats in python-docx, so it is deduped."""
-    for row in table.rows:
-        seen: set[int] = set()
-        cells: list[str] = []
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen.add(id(cell._tc))
-            if cell.text.strip():
-                cells.append(" ".join(cell.text.split()))
-        yield " | ".join(cells)
-
-
-def _read_pdf(path: Path, source: str) -> tuple[str, dict[str, str]]:
-    try:
-        from pypdf import PdfReader
-    except ImportError:
-        raise InputError(source, None, "reading .pdf needs the pypdf package") from None
-    try:
-        reader = PdfReader(str(path))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise InputError(source, None, "encrypted PDF (needs a password)")
-        pages = [(page.extract_text() or "").strip() for page in reader.pages]
+        blocks = list(_docx_blocks(document.element.body, toc=False))
+        with zipfile.ZipFile(path) as package:
+            blocks.extend(_docx_side_parts(package))
+            properties = _docx_properties(package)
     except InputError:
         raise
-    except Exception as exc:  # pypdf raises many types for damaged files
-        raise InputError(source, None, f"cannot read .pdf: {exc}") from None
-    text = "\n\n".join(p for p in pages if p)
-    if not text.strip():
-        raise InputError(source, None, "no text layer (a scanned PDF? run OCR first)")
-    return text, {}
+    except Exception as exc:  # corrupt packages raise zip, XML and key errors alike
+        raise InputError(source, None, f"cannot read .docx: {exc}") from None
+    return blocks, properties
 
 
-def _read_html(path: Path, source: str) -> tuple[str, dict[str, str]]:
+def _docx_blocks(container: Any, toc: bool) -> Iterator[Block]:
+    for child in container.iterchildren():
+        tag = child.tag
+        if tag == _w("p"):
+            yield from _docx_paragraph(child, toc)
+        elif tag == _w("tbl"):
+            for row in child.iterchildren(_w("tr")):
+                cells = []
+                for cell in row.iterchildren(_w("tc")):
+                    text = " ".join(
+                        t for _, t in _docx_blocks(cell, toc) if t.strip() and _ == BODY
+                    )
+                    if text.strip():
+                        cells.append(" ".join(text.split()))
+                yield (BODY, " | ".join(cells))
+        elif tag == _w("sdt"):
+            gallery = child.find("w:sdtPr/w:docPartObj/w:docPartGallery", _NS)
+            is_toc = gallery is not None and "content" in (gallery.get(_w("val")) or "").lower()
+            content = child.find("w:sdtContent", _NS)
+            if content is not None:
+                yield from _docx_blocks(content, toc or is_toc)
+        elif tag in (_w("customXml"), _w("ins"), _w("moveTo"), _w("smartTag")):
+            yield from _docx_blocks(child, toc)
+        elif tag == f"{{{_MC}}}AlternateContent":
+            choice = child.find("mc:Choice", _NS)
+            if choice is not None:
+                yield from _docx_blocks(choice, toc)
+
+
+def _docx_paragraph(p: Any, toc: bool) -> Iterator[Block]:
+    style = p.find("w:pPr/w:pStyle", _NS)
+    style_id = "" if style is None else style.get(_w("val")) or ""
+    outline = p.find("w:pPr/w:outlineLvl", _NS)
+    parts: list[str] = []
+    hidden = 0
+    boxes: list[Any] = []
+
+    def walk(element: Any, vanish: bool) -> None:
+        nonlocal hidden
+        for child in element.iterchildren():
+            tag = child.tag
+            if not isinstance(tag, str):
+                continue  # comments and processing instructions
+            if tag == _w("txbxContent"):
+                boxes.append(child)
+                continue
+            if tag in _DOCX_SKIP_SUBTREES:
+                continue
+            if tag == _w("r"):
+                run_vanish = child.find("w:rPr/w:vanish", _NS)
+                off = run_vanish is not None and run_vanish.get(_w("val")) in ("0", "false")
+                run_hidden = run_vanish is not None and not off
+                if run_hidden and not vanish and child.findtext("w:t", "", _NS).strip():
+                    hidden += 1
+                walk(child, vanish or run_hidden)
+            elif tag == _w("t"):
+                if not vanish:
+                    parts.append(child.text or "")
+            elif tag in (_w("tab"), _w("br"), _w("cr")):
+                if not vanish:
+                    parts.append(" ")
+            elif tag == _w("noBreakHyphen"):
+                parts.append("-")
+            else:
+                walk(child, vanish)
+
+    walk(p, False)
+    text = " ".join("".join(parts).split())
+    if text:
+        if toc or _DOCX_TOC_STYLES.match(style_id):
+            yield ("toc", text)
+        elif _DOCX_HEADING_STYLES.match(style_id) or (
+            outline is not None and (outline.get(_w("val")) or "9") != "9"
+        ):
+            yield ("heading", text)
+        else:
+            yield (BODY, text)
+    for _ in range(hidden):
+        yield ("hidden", "")
+    for box in boxes:
+        yield from _docx_blocks(box, toc)
+
+
+def _docx_side_parts(package: zipfile.ZipFile) -> Iterator[Block]:
+    """One skipped block per footnote, endnote, comment and non-empty page header/footer."""
+    from lxml import etree
+
+    names = set(package.namelist())
+    for part, (element, kind) in _DOCX_NOTE_PARTS.items():
+        if part not in names:
+            continue
+        root = etree.fromstring(package.read(part))
+        for note in root.iterchildren(_w(element)):
+            if note.get(_w("type")) in (None, "normal"):
+                yield (kind, "".join(note.itertext()))
+    for name in sorted(names):
+        if re.fullmatch(r"word/(header|footer)\d*\.xml", name):
+            root = etree.fromstring(package.read(name))
+            text = "".join(t.text or "" for t in root.iter(_w("t")))
+            if text.strip():
+                yield ("running-head", text)
+
+
+def _docx_properties(package: zipfile.ZipFile) -> dict[str, str]:
+    """Title and date from docProps/core.xml (dc:title, dcterms:created), journal from a
+    custom property named "journal" (docProps/custom.xml), when the package has them."""
+    from lxml import etree
+
+    names = set(package.namelist())
+    properties: dict[str, str] = {}
+    if "docProps/core.xml" in names:
+        root = etree.fromstring(package.read("docProps/core.xml"))
+        for element in root.iterchildren():
+            local = etree.QName(element).localname
+            value = (element.text or "").strip()
+            if local == "title" and value:
+                properties["title"] = value
+            elif local == "created" and value:
+                properties["date"] = value
+    if "docProps/custom.xml" in names:
+        root = etree.fromstring(package.read("docProps/custom.xml"))
+        for prop in root.iterchildren():
+            name = (prop.get("name") or "").strip().lower()
+            if name in META_FIELDS:
+                value = "".join(prop.itertext()).strip()
+                if value:
+                    properties[name] = value
+    return properties
+
+
+def _read_odt(path: Path, source: str) -> _Whole:
+    """OpenDocument text through odfpy: headings are furniture; footnotes/endnotes
+    (text:note), comments (office:annotation) and tracked deletions are counted, not read."""
     try:
-        from bs4 import BeautifulSoup
+        from odf import opendocument
+        from odf.namespaces import DCNS, METANS, OFFICENS, TEXTNS
     except ImportError:
-        raise InputError(source, None, "reading .html needs the beautifulsoup4 package") from None
+        raise InputError(source, None, "reading .odt needs the odfpy package") from None
+    try:
+        document = opendocument.load(str(path))
+    except Exception as exc:  # zip, XML and key errors alike
+        raise InputError(source, None, f"cannot read .odt: {exc}") from None
+    blocks: list[Block] = []
+
+    def inline(node: Any) -> str:
+        out: list[str] = []
+        for child in node.childNodes:
+            if child.nodeType == child.TEXT_NODE:
+                out.append(str(child.data))
+                continue
+            qname = getattr(child, "qname", None)
+            if qname == (TEXTNS, "note"):
+                blocks.append(("footnote", ""))
+            elif qname == (OFFICENS, "annotation"):
+                blocks.append(("comment", ""))
+            elif qname == (TEXTNS, "s"):
+                out.append(" " * int(child.getAttribute("c") or 1))
+            elif qname in ((TEXTNS, "tab"), (TEXTNS, "line-break")):
+                out.append(" ")
+            elif qname in ((TEXTNS, "tracked-changes"), (OFFICENS, "annotation-end")):
+                continue
+            else:
+                out.append(inline(child))
+        return "".join(out)
+
+    def walk(node: Any) -> None:
+        for child in node.childNodes:
+            qname = getattr(child, "qname", None)
+            if qname == (TEXTNS, "tracked-changes"):
+                continue
+            if qname in ((TEXTNS, "h"), (TEXTNS, "p")):
+                text = " ".join(inline(child).split())
+                if text:
+                    blocks.append(("heading" if qname[1] == "h" else BODY, text))
+            elif qname == (TEXTNS, "table-of-content"):
+                blocks.append(("toc", ""))
+            elif child.nodeType == child.ELEMENT_NODE:
+                walk(child)
+
+    walk(document.text)
+    properties: dict[str, str] = {}
+    for node in document.meta.childNodes:
+        qname = getattr(node, "qname", None)
+        value = "".join(str(t.data) for t in node.childNodes if t.nodeType == t.TEXT_NODE)
+        if qname == (DCNS, "title") and value.strip():
+            properties["title"] = value.strip()
+        elif qname in ((DCNS, "date"), (METANS, "creation-date")) and value.strip():
+            properties.setdefault("date", value.strip())
+    return blocks, properties
+
+
+def _read_rtf(path: Path, source: str) -> _Whole:
+    """RTF through striprtf: each paragraph (``\\par``) one block; the ``\\info`` group's
+    title and creation time as properties."""
+    try:
+        from striprtf.striprtf import rtf_to_text
+    except ImportError:
+        raise InputError(source, None, "reading .rtf needs the striprtf package") from None
+    raw = path.read_bytes().decode("latin-1")  # RTF is 7-bit; \'xx escapes carry the rest
+    if not raw.lstrip().startswith("{\\rtf"):
+        raise InputError(source, None, "cannot read .rtf: not an RTF file (no {\\rtf header)")
+    try:
+        text = rtf_to_text(raw, errors="replace")
+    except Exception as exc:
+        raise InputError(source, None, f"cannot read .rtf: {exc}") from None
+    properties: dict[str, str] = {}
+    title = re.search(r"\{\\title\s+([^{}]*)\}", raw)
+    if title and title.group(1).strip():
+        properties["title"] = title.group(1).strip()
+    created = re.search(r"\{\\creatim\\yr(\d{4})\\mo(\d{1,2})\\dy(\d{1,2})", raw)
+    if created:
+        properties["date"] = "-".join(created.groups())
+    return [(BODY, line) for line in text.split("\n") if line.strip()], properties
+
+
+# PDF: pdfminer.six layout analysis gives every text line with its position and font size.
+# Lines repeated at the same place on several pages (running heads and feet) and lone page
+# numbers in the margins are furniture; so are lines in a clearly larger font (headings) and
+# smaller-font lines at the foot of a page (footnotes). The rest is rebuilt into paragraphs
+# from the vertical gaps and indents, rejoined across page and column breaks and with words
+# hyphenated at line ends made whole again.
+@dataclass
+class _Line:
+    page: int
+    x0: float
+    x1: float
+    top: float  # distance from the top of the page
+    bottom: float
+    size: float
+    text: str
+    page_height: float
+    kind: str = BODY
+
+
+_PAGE_NUMBER = re.compile(
+    r"^(?:page\s+|p\.\s*)?[-–—(\[]?\s*(?:\d{1,4}|[ivxlcdm]{1,7})\s*[-–—)\]]?"
+    r"(?:\s*(?:of|/)\s*\d{1,4})?$",
+    re.IGNORECASE,
+)
+_MARGIN = 0.12  # share of the page height at top and bottom where heads and feet sit
+_TERMINAL = re.compile(r"[.!?:;\"'\u201d\u2019)\]]$")
+_HYPHENATED = re.compile(r"([^\W\d_]+)-$")
+_WORD_START = re.compile(r"[^\W\d_]+")
+_COMPOUND = re.compile(r"\b[^\W\d_]+-[^\W\d_]+\b")
+
+
+def _read_pdf(path: Path, source: str) -> _Whole:
+    """Body paragraphs of a PDF's text layer (see the comment above); info dictionary
+    (/Title, /CreationDate, /Journal) as properties."""
+    try:
+        from pdfminer.high_level import extract_pages
+        from pdfminer.layout import LAParams, LTChar, LTTextContainer, LTTextLine
+        from pdfminer.pdfdocument import PDFEncryptionError, PDFPasswordIncorrect
+    except ImportError:
+        raise InputError(source, None, "reading .pdf needs the pdfminer.six package") from None
+    lines: list[_Line] = []
+    try:
+        for number, page in enumerate(extract_pages(str(path), laparams=LAParams())):
+            height = page.height or 1.0
+            for element in page:
+                if not isinstance(element, LTTextContainer):
+                    continue
+                for line in element:
+                    if not isinstance(line, LTTextLine):
+                        continue
+                    text = " ".join(_fold(line.get_text()).split())
+                    if not text:
+                        continue
+                    sizes = [c.size for c in line if isinstance(c, LTChar)]
+                    size = statistics.median(sizes) if sizes else line.height
+                    lines.append(
+                        _Line(
+                            number,
+                            line.x0,
+                            line.x1,
+                            height - line.y1,
+                            height - line.y0,
+                            round(size, 1),
+                            text,
+                            height,
+                        )
+                    )
+    except (PDFPasswordIncorrect, PDFEncryptionError):
+        raise InputError(source, None, "encrypted PDF (needs a password)") from None
+    except Exception as exc:  # pdfminer raises many types for damaged files
+        raise InputError(source, None, f"cannot read .pdf: {exc}") from None
+    if not lines:
+        raise InputError(source, None, "no text layer (a scanned PDF? run OCR first)")
+    _mark_pdf_furniture(lines)
+    return _pdf_paragraphs(lines), _pdf_properties(path)
+
+
+def _mark_pdf_furniture(lines: list[_Line]) -> None:
+    """Set ``kind`` of running heads/feet, page numbers, headings and footnotes."""
+    pages = len({line.page for line in lines})
+
+    def in_margin(line: _Line) -> bool:
+        return (
+            line.top < _MARGIN * line.page_height or line.bottom > (1 - _MARGIN) * line.page_height
+        )
+
+    # A running head: the same text (digits aside) in a margin on two or more pages.
+    def key(line: _Line) -> str:
+        return re.sub(r"\d+", "#", line.text.lower())
+
+    pages_by_key: dict[str, set[int]] = {}
+    for line in lines:
+        if in_margin(line):
+            pages_by_key.setdefault(key(line), set()).add(line.page)
+    for line in lines:
+        if not in_margin(line):
+            continue
+        if _PAGE_NUMBER.match(line.text):
+            line.kind = "page-number"
+        elif pages > 1 and len(pages_by_key[key(line)]) >= 2:
+            line.kind = "running-head"
+    body = [line for line in lines if line.kind == BODY]
+    if not body:
+        return
+    weights = Counter()
+    for line in body:
+        weights[line.size] += len(line.text)
+    body_size = weights.most_common(1)[0][0]
+    for line in body:
+        if line.size >= 1.15 * body_size:
+            line.kind = "heading"
+        elif line.size <= 0.88 * body_size and line.top > 0.5 * line.page_height:
+            line.kind = "footnote"
+
+
+def _pdf_paragraphs(lines: list[_Line]) -> list[Block]:
+    """Group lines into blocks: furniture runs by kind, body lines into paragraphs."""
+    body = [line for line in lines if line.kind == BODY]
+    heights = [line.bottom - line.top for line in body] or [10.0]
+    line_height = statistics.median(heights)
+    pitches = [
+        b.top - a.top
+        for a, b in itertools.pairwise(body)
+        if a.page == b.page and 0 < b.top - a.top < 2.5 * line_height
+    ]
+    pitch = statistics.median(pitches) if pitches else 1.2 * line_height
+    compounds = {m.group().lower() for line in body for m in _COMPOUND.finditer(line.text)}
+
+    margins: dict[int, float] = {}
+    for line in body:
+        margins[line.page] = min(margins.get(line.page, line.x0), line.x0)
+
+    def indented(line: _Line) -> bool:
+        shift = line.x0 - margins[line.page]
+        return 0.8 * line.size < shift < 0.25 * max(line.x1 - margins[line.page], 1.0)
+
+    # Paragraphs marked by first-line indents: then an unindented line after a page break
+    # always continues the paragraph, even after a full stop.
+    uses_indents = any(indented(line) for line in body)
+
+    blocks: list[Block] = []
+    current: list[str] = []
+    previous: _Line | None = None
+    furniture: _Line | None = None
+
+    def close() -> None:
+        if current:
+            blocks.append((BODY, " ".join(current)))
+            current.clear()
+
+    for line in lines:
+        if line.kind != BODY:
+            # Heads, feet and footnotes do not end a paragraph: one may run across a page.
+            same_run = furniture is not None and furniture.kind == line.kind
+            adjacent = same_run and furniture.page == line.page
+            if line.kind == "heading":
+                close()
+                previous = None
+            if not adjacent:
+                blocks.append((line.kind, line.text))
+            furniture = line
+            continue
+        furniture = None
+        if previous is not None and _pdf_new_paragraph(
+            previous, line, pitch, indented(line), uses_indents
+        ):
+            close()
+        if current and (match := _HYPHENATED.search(current[-1])) and line.text[:1].islower():
+            rest = _WORD_START.match(line.text)
+            compound = f"{match.group(1)}-{rest.group() if rest else ''}".lower()
+            joiner = "-" if compound in compounds else ""
+            current[-1] = current[-1][:-1] + joiner + line.text
+        else:
+            current.append(line.text)
+        previous = line
+    close()
+    return blocks
+
+
+def _pdf_new_paragraph(
+    previous: _Line, line: _Line, pitch: float, indented: bool, uses_indents: bool
+) -> bool:
+    """Whether ``line`` starts a new paragraph after ``previous`` (both body lines)."""
+    if indented:
+        return True
+    if line.page != previous.page or line.top < previous.top - 0.5 * pitch:
+        # A page or column break: rejoin unless the paragraph visibly ended.
+        if uses_indents:
+            return False
+        return bool(_TERMINAL.search(previous.text)) and not line.text[:1].islower()
+    return line.top - previous.top > 1.4 * pitch
+
+
+def _pdf_properties(path: Path) -> dict[str, str]:
+    try:
+        from pypdf import PdfReader
+
+        info = PdfReader(str(path)).metadata or {}
+    except Exception:  # metadata is optional; the text was read already
+        return {}
+    properties: dict[str, str] = {}
+    for key, name in (("/Title", "title"), ("/Journal", "journal"), ("/CreationDate", "date")):
+        value = info.get(key)
+        if value is not None and str(value).strip():
+            properties[name] = str(value).strip()
+    return properties
+
+
+# HTML: trafilatura finds the main text (navigation, headers, footers, share boxes and
+# copyright lines are boilerplate); elements hidden with display:none, visibility:hidden,
+# ``hidden`` or aria-hidden are removed first. Inside a paragraph a <br> is a line break.
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HTML_META = {
+    "title": ("citation_title", "dc.title", "og:title"),
+    "date": (
+        "citation_publication_date",
+        "citation_date",
+        "dc.date",
+        "dcterms.date",
+        "article:published_time",
+        "date",
+        "pubdate",
+    ),
+    "journal": ("citation_journal_title", "prism.publicationname", "dc.source"),
+}
+_HTML_LEAF_BLOCKS = {"p", "li", "h1", "h2", "h3", "h4", "h5", "h6", "td", "th", "dd", "dt"}
+
+
+def _read_html(path: Path, source: str) -> _Whole:
+    """Main-text paragraphs of an .html/.htm/.xhtml page; headings are furniture, and page
+    text blocks outside the main text are counted as "boilerplate"; meta tags (citation_*,
+    Dublin Core, Open Graph) and <title> as properties."""
+    try:
+        import lxml.html
+        import trafilatura
+        from lxml import etree
+        from trafilatura.settings import use_config
+    except ImportError:
+        raise InputError(source, None, "reading .html needs the trafilatura package") from None
     data = path.read_bytes()
     if not data.strip():
         raise InputError(source, None, "empty file")
-    # Bytes, so BeautifulSoup honours the page's declared charset.
-    soup = BeautifulSoup(data, "html.parser")
-    meta: dict[str, str] = {}
-    if soup.title is not None:
-        title = " ".join(soup.title.get_text().split())
-        if title:
-            meta["title"] = title
-    for element in soup.find_all(_HTML_DROP):
-        element.decompose()
-    for element in soup.find_all("br"):
-        element.replace_with(_PARAGRAPH_BREAK)
-    for element in soup.find_all(_HTML_BLOCKS):
-        element.insert_before(_PARAGRAPH_BREAK)
-        element.insert_after(_PARAGRAPH_BREAK)
-    # Inside a paragraph, HTML whitespace (source line breaks, indentation) is one space.
-    paragraphs = (" ".join(part.split()) for part in soup.get_text().split(_PARAGRAPH_BREAK))
-    return "\n\n".join(p for p in paragraphs if p), meta
+    try:
+        tree = lxml.html.document_fromstring(data)  # bytes: the declared charset is honoured
+    except (etree.ParserError, ValueError) as exc:
+        raise InputError(source, None, f"cannot read .html: {exc}") from None
+    properties = _html_properties(tree)
+    hidden = 0
+    for element in list(tree.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        if (
+            _HIDDEN_STYLE.search(element.get("style") or "")
+            or element.get("hidden") is not None
+            or (element.get("aria-hidden") or "").lower() == "true"
+        ) and element.getparent() is not None:
+            hidden += 1
+            element.drop_tree()
+    page_blocks = [
+        ("heading" if el.tag[:1] == "h" else "boilerplate", " ".join(el.text_content().split()))
+        for el in tree.iter(*_HTML_LEAF_BLOCKS)
+        if el.getparent() is not None and el.text_content().strip()
+    ]
+    config = use_config()
+    for setting in ("MIN_EXTRACTED_SIZE", "MIN_OUTPUT_SIZE"):
+        config.set("DEFAULT", setting, "1")  # journal pages can be a single short paragraph
+    # A paragraph repeated in an article (a slogan, a refrain) is text, not boilerplate.
+    config.set("DEFAULT", "MIN_DUPLCHECK_SIZE", str(10**9))
+    config.set("DEFAULT", "EXTENSIVE_DATE_SEARCH", "off")
+    extracted = trafilatura.extract(
+        lxml.html.tostring(tree),
+        output_format="xml",
+        include_formatting=True,
+        favor_recall=True,  # every paragraph in; navigation and footers still go
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        deduplicate=False,
+        config=config,
+    )
+    blocks: list[Block] = [("hidden", "")] * hidden
+    if extracted:
+        main = etree.fromstring(extracted.encode("utf-8")).find("main")
+        if main is not None:
+            blocks.extend(_trafilatura_blocks(main))
+    # Page text blocks that did not make it into the main text: counted, by kind.
+    joined = "".join("".join(t.split()) for _, t in blocks)
+    blocks.extend((k, t) for k, t in page_blocks if "".join(t.split()) not in joined)
+    return blocks, properties
 
 
-_WHOLE_FILE_READERS: dict[str, Callable[[Path, str], tuple[str, dict[str, str]]]] = {
+def _trafilatura_blocks(element: Any) -> Iterator[Block]:
+    for child in element.iterchildren():
+        tag = child.tag
+        if tag == "head":
+            yield ("heading", _xml_text(child))
+        elif tag == "row":
+            cells = [_xml_text(c) for c in child]
+            yield (BODY, " | ".join(c for c in cells if c))
+        elif tag in ("list", "table", "quote", "div"):
+            yield from _trafilatura_blocks(child)
+        elif tag == "graphic":
+            continue
+        else:  # p, item, cell, code and anything new
+            text = _xml_text(child)
+            if text:
+                yield ("code" if tag == "code" else BODY, text)
+
+
+def _xml_text(element: Any) -> str:
+    """Text of an element with line breaks (<lb/>, a <br> in the page) as spaces."""
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        parts.append(" " if node.tag == "lb" else node.text or "")
+        for child in node:
+            walk(child)
+            parts.append(child.tail or "")
+
+    walk(element)
+    return " ".join("".join(parts).split())
+
+
+def _html_properties(tree: Any) -> dict[str, str]:
+    found: dict[str, str] = {}
+    metas: dict[str, str] = {}
+    for meta in tree.iter("meta"):
+        name = (meta.get("name") or meta.get("property") or "").strip().lower()
+        content = (meta.get("content") or "").strip()
+        if name and content and name not in metas:
+            metas[name] = content
+    for key, names in _HTML_META.items():
+        for name in names:
+            if name in metas:
+                found[key] = metas[name]
+                break
+    if "title" not in found:
+        title = tree.find(".//title")
+        if title is not None and " ".join(title.text_content().split()):
+            found["title"] = " ".join(title.text_content().split())
+    return found
+
+
+_WHOLE_FILE_READERS: dict[str, Callable[[Path, str], _Whole]] = {
     ".txt": _read_text,
-    ".md": _read_text,
+    ".text": _read_text,
+    ".md": _read_markdown,
+    ".markdown": _read_markdown,
     ".docx": _read_docx,
+    ".odt": _read_odt,
+    ".rtf": _read_rtf,
     ".pdf": _read_pdf,
     ".html": _read_html,
     ".htm": _read_html,
+    ".xhtml": _read_html,
 }
 
 
 # -- record formats (streamed) ----------------------------------------------------------------
 
 
-def _read_jsonl(path: Path, source: str, text_column: str, *, gz: bool) -> Iterator[_Result]:
-    """One document per line, read line by line; a bad line is reported and skipped."""
+@dataclass(frozen=True)
+class _Record:
+    key: str | None  # the document id (doc_id, else id); None: a document of its own
+    text: str
+    meta: dict[str, str]
+    number: int
+    unit: str
+
+
+def _group_records(
+    records: Iterator[_Record | InputError], source: str, sidecar: dict[str, str]
+) -> Iterator[_Result]:
+    """Join neighbouring records with the same document id into one document (paragraphs
+    in row order); a document id that comes back after other rows is an error."""
+    finished: dict[str, int] = {}
+    group: list[_Record] = []
+
+    def emit() -> Iterator[_Result]:
+        if not group:
+            return
+        first = group[0]
+        doc_id = first.key if first.key is not None else f"{source}#{first.number}"
+        meta = {**{k: v for k, v in sidecar.items() if k in META_FIELDS}, **first.meta}
+        sources = {k: "record" if k in first.meta else "sidecar" for k in meta}
+        meta = with_year({**meta, **{f"{k}_source": v for k, v in sources.items()}})
+        text = group[0].text if len(group) == 1 else "\n\n".join(r.text.strip() for r in group)
+        if first.key is not None:
+            finished[first.key] = group[-1].number
+        group.clear()
+        yield Document(doc_id, text, source, meta)
+
+    try:
+        for record in records:
+            if isinstance(record, InputError):
+                yield record
+                continue
+            if group and (record.key is None or record.key != group[0].key):
+                yield from emit()
+            if record.key is not None and record.key in finished:
+                yield InputError(
+                    source,
+                    record.number,
+                    f"document id {record.key!r} already ended at {record.unit} "
+                    f"{finished[record.key]}; keep the rows of one document together",
+                    record.unit,
+                )
+                continue
+            group.append(record)
+            if record.key is None:  # a document of its own: no need to wait for the next row
+                yield from emit()
+    except InputError:
+        yield from emit()  # what was read before a file-level failure still counts
+        raise
+    yield from emit()
+
+
+def _read_jsonl(
+    path: Path, source: str, text_column: str, *, gz: bool
+) -> Iterator[_Record | InputError]:
+    """One record per line, read line by line; a bad line is reported and skipped."""
     opener: Callable[..., Any] = gzip.open if gz else open
     line_no = 0
     any_content = False
@@ -334,7 +1251,7 @@ def _read_jsonl(path: Path, source: str, text_column: str, *, gz: bool) -> Itera
                 except json.JSONDecodeError as exc:
                     yield InputError(source, line_no, f"not valid JSON ({exc.msg})", "line")
                     continue
-                yield _record_document(record, source, line_no, "line", text_column)
+                yield _record(record, source, line_no, "line", text_column)
         except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip
             row = line_no + 1 if line_no else None  # nothing read at all: the whole file
             raise InputError(source, row, f"cannot read further: {exc}", "line") from None
@@ -342,8 +1259,12 @@ def _read_jsonl(path: Path, source: str, text_column: str, *, gz: bool) -> Itera
         raise InputError(source, None, "empty file")
 
 
-def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Result]:
-    """One document per row, header first; rows are numbered as a spreadsheet shows them."""
+def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Record | InputError]:
+    """One record per row, header first; rows are numbered as a spreadsheet shows them.
+
+    A row with more fields than the header is an error naming the row (an unquoted comma in
+    the text, usually), never a record whose text is cut at the first comma.
+    """
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
     row_no = 0
@@ -364,7 +1285,15 @@ def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Result]:
                 if not any(cell.strip() for cell in row):
                     continue  # a blank row, not a record
                 any_rows = True
-                yield _record_document(
+                if len(row) > len(columns) and any(c.strip() for c in row[len(columns) :]):
+                    yield InputError(
+                        source,
+                        row_no,
+                        f"{len(row)} fields but the header has {len(columns)} "
+                        f"({', '.join(columns)}); quote fields that contain commas",
+                    )
+                    continue
+                yield _record(
                     dict(zip(columns, row, strict=False)), source, row_no, "row", text_column
                 )
         except UnicodeDecodeError as exc:
@@ -386,22 +1315,30 @@ def _decoded_lines(handle: Iterable[bytes]) -> Iterator[str]:
         yield line
 
 
-def _record_document(record: Any, source: str, number: int, unit: str, text_column: str) -> _Result:
+def _scalar(value: Any) -> str | None:
+    """A record value as a string id or metadata value; None when empty or not a scalar."""
+    if value is None or isinstance(value, (list, dict)):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 2016.0 -> "2016", 7.0 -> "7"
+    text = str(value).strip()
+    return text or None
+
+
+def _record(
+    record: Any, source: str, number: int, unit: str, text_column: str
+) -> _Record | InputError:
     if not isinstance(record, dict):
         return InputError(source, number, "not a JSON object", unit)
     text = record.get(text_column)
     if text is None:
         return InputError(source, number, f"no {text_column!r} value", unit)
     if not isinstance(text, str):
-        return InputError(source, number, f"{text_column!r} is not a string", unit)
-    text = _normalise_newlines(text)
+        kind = type(text).__name__.replace("dict", "an object").replace("list", "a list")
+        return InputError(source, number, f"{text_column!r} is {kind}, not a string", unit)
+    text = _fold(text)
     if not text.strip():
         return InputError(source, number, f"empty {text_column!r}", unit)
-    raw_id = record.get(ID_FIELD)
-    doc_id = f"{source}#{number}" if raw_id is None or str(raw_id).strip() == "" else str(raw_id)
-    meta = {
-        key: str(record[key]).strip()
-        for key in META_FIELDS
-        if record.get(key) is not None and str(record[key]).strip()
-    }
-    return Document(doc_id, text, source, meta)
+    key = _scalar(record.get(DOC_ID_FIELD)) or _scalar(record.get(ID_FIELD))
+    meta = {key_: v for key_ in META_FIELDS if (v := _scalar(record.get(key_))) is not None}
+    return _Record(key, text, meta, number, unit)

@@ -7,6 +7,11 @@ cut off: long paragraphs are split at sentence boundaries, over-long sentences a
 over-long words at characters. Page numbers and similar debris are dropped but counted, and
 every other character of the input lands in exactly one passage, so coverage can be audited.
 
+Document furniture is not stance: bylines, footnotes and references, headings, captions and
+tables of contents are recognised by ``furniture_kind`` in every format and skipped like page
+numbers, with counts by kind in ``Segmentation.furniture`` (readers of structured formats drop
+the furniture they can see in the markup before this, and count it themselves).
+
 Passages keep exact character spans (``text[start:end]``) so labels can be traced back to the
 source; whitespace inside a span (soft wraps, the blank lines between a merged header and its
 paragraph) is left for the model side to normalise.
@@ -15,10 +20,11 @@ paragraph) is left for the model side to normalise.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-__all__ = ["Passage", "Segmentation", "segment", "sentence_spans"]
+__all__ = ["Passage", "Segmentation", "furniture_kind", "segment", "sentence_spans"]
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,9 @@ class Segmentation:
     skipped_fragments: int  # fragments dropped (page numbers, lone symbols, ...)
     merged_fragments: int  # short fragments (headers) merged into a neighbouring passage
     split_paragraphs: int  # paragraphs too long for the window, split at sentence boundaries
+    # Skipped paragraphs by kind: "page-number", "symbols", "heading", "byline", "footnote",
+    # "toc", "debris" (a stray fragment without a word); they sum to skipped_fragments.
+    furniture: dict[str, int] = field(default_factory=dict)
 
 
 # Words that may stand around a page number ("Page 3 of 17", "p. 12") without making it text.
@@ -66,7 +75,75 @@ _ABBREVIATIONS = frozenset(
 # How far back to look for the word before a period; no abbreviation is longer.
 _ABBREV_LOOKBACK = 24
 
-_JUNK, _FRAGMENT, _BODY = range(3)
+_JUNK, _FURNITURE, _FRAGMENT, _BODY = range(4)
+
+# -- furniture --------------------------------------------------------------------------------
+# A note or reference: a note mark ("1)", "[2]", "3.", "*") or "Ibid.", and a citation cue.
+_NOTE_MARK = re.compile(r"^(?:\(?\d{1,3}[).]|\[\d{1,3}\]|\d{1,3}\s|\*{1,3}|[\u2020\u2021])\s*\S")
+_CITATION = re.compile(
+    r"\bVols?\.\s*\d|\bpp?\.\s*\d|\bIbid\b|\bop\.\s*cit\b|\bloc\.\s*cit\b"
+    r"|\b(?:Selected |Collected )?Works\b|\bPublishing House\b|\bPress\b|\bed(?:s|ition)?\."
+)
+_SOURCE = re.compile(
+    r"\bNos?\.\s*\d|\bJournal\b|\bHakpo\b|\bKy[o\u014f]ngje Y[o\u014f]n'?gu\b|\bRodong Sinmun\b"
+    r"|\b(?:19|20)\d\d\b"
+)
+_NAME = r"(?:[A-Z][\w'\u2019-]*\.?\s+){1,3}[A-Z][\w'\u2019-]*"
+_BYLINE_BY = re.compile(rf"^(?:By|BY|Written by|Author:|Authors:)\s+{_NAME}\b")
+_BYLINE_ROLE = re.compile(rf"^{_NAME},\s+\S")
+_AFFILIATION = re.compile(
+    r"\b(?:researcher|professor|lecturer|doctor|candidate|academician|institute|academy|"
+    r"university|faculty|department|college|editor|reporter|correspondent|scholar|fellow|"
+    r"section chief|chair|associate)\b",
+    re.IGNORECASE,
+)
+_TOC_LINE = re.compile(r"^.{2,}?(?:\s*\.{3,}\s*|\s*\u2026+\s*|\s{2,}|\t+)\d{1,4}$")
+_TOC_TITLE = re.compile(r"^(?:table of )?contents:?$", re.IGNORECASE)
+_CAPTION = re.compile(
+    r"^(?:Box|Table|Figure|Fig\.|Chart|Map|Appendix|Annex|Chapter|Part|Section)\s+"
+    r"[\dIVXivx]+[.:]?$"
+)
+_SENTENCE_END = re.compile(r"[.!?\u2026:;,]['\")\]\u2019\u201d]*$")
+_HEADING_WORDS = 15
+
+
+def furniture_kind(paragraph: str, lone: bool = False) -> str | None:
+    """The kind of document furniture a paragraph is, or None for reading text.
+
+    "byline" ("Kim Chol Nam, Researcher, Institute of Economics", "By Ri Chol"), "footnote"
+    (a note mark or "Ibid." with a citation cue: "1) Kim Jong Un, Works, Vol. 3, p. 47"; or a
+    short paragraph with two or more cues: a reference-list entry), "toc" (lines ending in
+    page numbers after dot leaders or wide gaps; "Contents"), "heading" (a short line that
+    is not a sentence: no final punctuation, e.g. "ON ECONOMIC MANAGEMENT", "Chapter Two",
+    "Box 1."). A ``lone`` paragraph — all a document holds — is never a heading: a heading
+    heads something, and one short line given alone is the text.
+    """
+    lines = [line.strip() for line in paragraph.strip().splitlines() if line.strip()]
+    if not lines:
+        return None
+    flat = " ".join(" ".join(lines).split())
+    words = flat.split()
+    if _TOC_TITLE.match(lines[0]) or sum(bool(_TOC_LINE.match(x)) for x in lines) * 2 >= len(lines):
+        return "toc"
+    cues = len(_CITATION.findall(flat))
+    if len(flat) <= 400 and (
+        (cues and (_NOTE_MARK.match(flat) or flat.startswith(("Ibid", "See ", "Cf. "))))
+        or (len(words) <= 40 and cues + min(1, len(_SOURCE.findall(flat))) >= 2)
+    ):
+        return "footnote"
+    if len(words) <= 25 and (
+        _BYLINE_BY.match(flat) or (_BYLINE_ROLE.match(flat) and _AFFILIATION.search(flat))
+    ):
+        return "byline"
+    if lone or len(words) > _HEADING_WORDS or len(flat) > 120:
+        return None
+    if flat.startswith("#") or _CAPTION.match(flat):
+        return "heading"
+    first_alpha = next((ch for ch in flat if ch.isalpha()), "")
+    starts_like_heading = first_alpha.isupper() or not first_alpha.isascii()
+    if starts_like_heading and not _SENTENCE_END.search(flat) and flat[:1] not in "-*\u2022(":
+        return "heading"
+    return None
 
 
 @dataclass(frozen=True)
@@ -83,15 +160,20 @@ def segment(
     count_tokens: Callable[[str], int],
     max_tokens: int,
     min_chars: int = 40,
+    furniture: bool = True,
 ) -> Segmentation:
     """Cut ``text`` into passages of at most ``max_tokens`` tokens each.
 
     ``count_tokens`` must count exactly what the model will see, special tokens included.
-    Raises ``ValueError`` when ``max_tokens`` cannot hold even a single character.
+    Paragraphs that are document furniture (``furniture_kind``) are skipped and counted
+    unless ``furniture`` is False (``predict``: the user chose the text). Paragraphs shorter
+    than ``min_chars`` non-space characters that are not furniture (short sentences) are
+    merged into a neighbouring passage. Raises ``ValueError`` when ``max_tokens`` cannot
+    hold even a single character.
     """
     if max_tokens < 1:
         raise ValueError(f"max_tokens must be positive, got {max_tokens}")
-    return _Segmenter(text, count_tokens, max_tokens, min_chars).run()
+    return _Segmenter(text, count_tokens, max_tokens, min_chars, furniture).run()
 
 
 def _non_space_count(s: str) -> int:
@@ -136,7 +218,12 @@ class _Segmenter:
     """State for one document; passages are built left to right as mutable spans."""
 
     def __init__(
-        self, text: str, count_tokens: Callable[[str], int], max_tokens: int, min_chars: int
+        self,
+        text: str,
+        count_tokens: Callable[[str], int],
+        max_tokens: int,
+        min_chars: int,
+        furniture: bool = True,
     ) -> None:
         self.text = text
         self.count_tokens = count_tokens
@@ -156,31 +243,38 @@ class _Segmenter:
         self.skipped_fragments = 0
         self.merged_fragments = 0
         self.split_paragraphs = 0
+        self.furniture = furniture
+        self.kinds: Counter[str] = Counter()
 
     # -- driver ---------------------------------------------------------------------------
 
     def run(self) -> Segmentation:
         text = self.text
+        spans = _paragraph_spans(text)
+        # A document that is nothing but one short line must not vanish.
+        lone = sum(1 for s, e in spans if not _is_junk(text[s:e])) == 1
         paragraphs = []
-        for start, end in _paragraph_spans(text):
+        for start, end in spans:
             body = text[start:end]
             non_space = _non_space_count(body)
+            label = None
             if _is_junk(body):
                 kind = _JUNK
+                label = "page-number" if any(ch.isdigit() for ch in body) else "symbols"
+            elif self.furniture and (label := furniture_kind(body, lone)) is not None:
+                kind = _FURNITURE
             elif non_space < self.min_chars:
                 kind = _FRAGMENT
             else:
                 kind = _BODY
-            paragraphs.append((start, end, kind, non_space))
-        # A document that is nothing but one short line must not vanish.
-        lone = sum(1 for p in paragraphs if p[2] != _JUNK) == 1
+            paragraphs.append((start, end, kind, non_space, label))
 
         pending: list[_Unit] = []  # fragments waiting to be merged into what follows
-        for start, end, kind, non_space in paragraphs:
-            if kind == _JUNK:
+        for start, end, kind, non_space, label in paragraphs:
+            if kind in (_JUNK, _FURNITURE):
                 self._resolve(pending, lone)
                 pending = []
-                self._skip(non_space)
+                self._skip(non_space, label)
             elif kind == _FRAGMENT:
                 pending.append(self._unit(start, end))
             else:
@@ -198,6 +292,7 @@ class _Segmenter:
             skipped_fragments=self.skipped_fragments,
             merged_fragments=self.merged_fragments,
             split_paragraphs=self.split_paragraphs,
+            furniture=dict(self.kinds),
         )
 
     # -- paragraphs and fragments ---------------------------------------------------------
@@ -302,7 +397,7 @@ class _Segmenter:
             if lone or _WORD3.search(self.text, fragment.start, fragment.end):
                 self._emit(fragment)
             else:
-                self._skip(_non_space_count(self.text[fragment.start : fragment.end]))
+                self._skip(_non_space_count(self.text[fragment.start : fragment.end]), "debris")
             i += 1
 
     def _emit(self, unit: _Unit) -> None:
@@ -317,7 +412,8 @@ class _Segmenter:
         self.spans.append([start, end, tokens])
         self.adjacent = True
 
-    def _skip(self, non_space: int) -> None:
+    def _skip(self, non_space: int, kind: str) -> None:
+        self.kinds[kind] += 1
         self.skipped_fragments += 1
         self.skipped_chars += non_space
         self.adjacent = False
