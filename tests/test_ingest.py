@@ -139,7 +139,7 @@ def test_non_string_text_is_rejected_with_a_reason(cfg, corpus_dir):
 
 
 def test_nothing_valid_is_an_error_and_rejects_are_still_written(cfg, corpus_dir):
-    rows = [{**r, "label": "none"} for r in make_corpus(n_docs=2)]
+    rows = [{**r, "label": "neutral"} for r in make_corpus(n_docs=2)]
     write_jsonl(corpus_dir / "corpus.jsonl", rows)
     with pytest.raises(IngestError, match="no valid rows remain"):
         ingest(cfg)
@@ -157,3 +157,12 @@ def test_main_exit_code_and_message(cfg, corpus_dir, tmp_path, capsys):
     assert main(["--params", str(params)]) == 2
     err = capsys.readouterr().err
     assert "broken.csv: empty CSV file" in err and "Traceback" not in err
+
+
+def test_no_stance_rows_are_ingested_and_counted(cfg, corpus_dir):
+    rows = make_corpus(n_docs=8)
+    assert any(r["label"] == "none" for r in rows)
+    write_jsonl(corpus_dir / "corpus.jsonl", rows)
+    report = ingest(cfg)
+    assert report["labels"]["none"] == sum(r["label"] == "none" for r in rows)
+    assert report["rows_rejected"] == 0 and len(report["corpus_version"]) == 12

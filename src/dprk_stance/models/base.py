@@ -54,6 +54,7 @@ def content_hash(model_dir: str | Path) -> str:
             digest.update(file.read_bytes())
     return digest.hexdigest()
 
+
 _KINDS: dict[str, str] = {
     "keywords": "dprk_stance.models.keywords:KeywordModel",
     "tfidf-logreg": "dprk_stance.models.tfidf:TfidfLogRegModel",
