@@ -31,4 +31,4 @@ def test_hakpo_variants(name):
 
 
 def test_unknown_journal_passes_through_unrecognised():
-    assert canonical_journal("  Pyongyang  Times ") == ("Pyongyang Times", False)
+    assert canonical_journal("  Korea  Today ") == ("Korea Today", False)

@@ -22,13 +22,16 @@ def test_training_summary_and_calibration_are_saved(trained):
 
 
 def test_model_not_in_params_is_refused(trained):
-    cfg = type(trained).from_dict({**trained.to_dict(), "models": {"keywords": "keywords"}})
+    data = {**trained.to_dict(), "models": {"keywords": "keywords"}}
+    data["ensemble"] = {"members": ["keywords"]}
+    cfg = type(trained).from_dict(data)
     with pytest.raises(ValueError, match="not listed"):
         train(cfg, "transformer")
 
 
 def test_same_seed_same_model_and_metrics(tmp_path, corpus_dir, tiny_bert):
     from dprk_stance.evaluate import evaluate
+    from dprk_stance.models.base import MODEL_FILE
 
     results = []
     for run in ("a", "b"):
@@ -38,10 +41,10 @@ def test_same_seed_same_model_and_metrics(tmp_path, corpus_dir, tiny_bert):
         ingest(cfg)
         split(cfg)
         train(cfg, "transformer")
-        metrics = evaluate(cfg, "transformer")
-        results.append(
-            {k: metrics[k] for k in ("macro_f1", "accuracy", "temperature", "ece_calibrated")}
-        )
+        evaluate(cfg, "transformer")
+        stored = json.loads((Path(cfg.paths.metrics_dir) / "transformer.json").read_text())
+        meta = json.loads((Path(cfg.paths.models_dir) / "transformer" / MODEL_FILE).read_text())
+        results.append((stored, meta["content_sha256"]))
     assert results[0] == results[1]
 
 
