@@ -96,6 +96,14 @@ def write_jsonl(path: Path, rows: list[dict]) -> Path:
     return path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_int8_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Tests never write int8 graphs into the user's cache folder."""
+    import os
+
+    os.environ["DPRK_STANCE_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A randomly initialised 2-layer BERT with the bundled MiniLM's tokenizer, saved to disk."""

@@ -2,7 +2,7 @@ import pandas as pd
 import pytest
 
 from dprk_stance.agreement import compare_runs, read_labelled
-from dprk_stance.labels import LABELS, prob_column
+from dprk_stance.stances import LABELS, prob_column
 
 
 def _run(labels, confidence=0.9):

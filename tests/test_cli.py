@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from dprk_stance.cli import main
-from dprk_stance.labels import LABELS, prob_column
+from dprk_stance.stances import LABELS, prob_column
 
 TEXT = (
     "Enterprises should be given the right to draw up their own plans and keep part of "

@@ -11,8 +11,8 @@ from conftest import REPO
 
 from dprk_stance.config import Config
 from dprk_stance.ingest import ingest
-from dprk_stance.labels import LABELS
 from dprk_stance.split import assign_splits
+from dprk_stance.stances import LABELS
 from dprk_stance.text import KYONGJE
 
 NEAR_DUPLICATE = 0.5  # character 5-gram Jaccard; the corpus's closest pair is below 0.3

@@ -13,10 +13,10 @@ from dprk_stance.evaluate import (
     load_gold,
     load_real_text,
 )
-from dprk_stance.labels import LABELS, PROB_COLUMNS
 from dprk_stance.metrics import trust_metrics
 from dprk_stance.models import load_model
 from dprk_stance.realtext import paragraph_hash
+from dprk_stance.stances import LABELS, PROB_COLUMNS
 
 
 @pytest.fixture(scope="module")

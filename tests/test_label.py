@@ -9,8 +9,8 @@ from conftest import KCNA
 
 from dprk_stance import label as label_module
 from dprk_stance.label import LabelOptions, label_documents, output_paths
-from dprk_stance.labels import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.models import load_model
+from dprk_stance.stances import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.text import normalize_text
 
 PARAS = [

@@ -7,8 +7,8 @@ import pytest
 from dprk_stance.config import Config
 from dprk_stance.crossval import crossval
 from dprk_stance.evaluate import evaluate
-from dprk_stance.labels import LABEL2ID
 from dprk_stance.leaderboard import LeaderboardError, choose_default, leaderboard
+from dprk_stance.stances import LABEL2ID
 from dprk_stance.stats import bootstrap_ci, macro_f1, mcnemar
 
 

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dprk_stance.labels import LABELS, PROB_COLUMNS
 from dprk_stance.metrics import kinds_score, risk_coverage, trust_metrics
+from dprk_stance.stances import LABELS, PROB_COLUMNS
 
 
 def table(rows):

@@ -1,11 +1,11 @@
 import numpy as np
 import pytest
 
-from dprk_stance.labels import LABELS
 from dprk_stance.models import load_model
 from dprk_stance.models.base import MODEL_FILE, ModelLoadError
 from dprk_stance.models.keywords import keyword_counts
 from dprk_stance.split import SPLITS
+from dprk_stance.stances import LABELS
 
 TEXTS = [
     "Enterprises should set their own plans and keep their earnings.",
@@ -128,6 +128,17 @@ def test_int8_path_agrees_with_fp32(trained):
     assert agreement >= 0.98, agreement
 
 
+def test_int8_graph_is_cached_by_content_hash(trained, tmp_path, monkeypatch):
+    monkeypatch.setenv("DPRK_STANCE_CACHE", str(tmp_path))
+    first = load_model(f"{trained.paths.models_dir}/transformer", int8=True)
+    cached = list((tmp_path / "onnx").glob("*.int8.onnx"))
+    assert [p.name for p in cached] == [f"{first.content_sha256}.int8.onnx"]
+    mtime = cached[0].stat().st_mtime_ns
+    second = load_model(f"{trained.paths.models_dir}/transformer", int8=True)
+    assert cached[0].stat().st_mtime_ns == mtime  # read, not rebuilt
+    np.testing.assert_allclose(second.predict_proba(TEXTS), first.predict_proba(TEXTS))
+
+
 def test_int8_is_refused_for_non_transformers(trained):
     with pytest.raises(NotImplementedError, match="int8"):
         load_model(f"{trained.paths.models_dir}/tfidf-logreg", int8=True)
@@ -140,7 +151,8 @@ def test_same_seed_and_data_give_the_same_model_hash(trained, tmp_path):
     import time
     from pathlib import Path
 
-    from dprk_stance.train import fit_model, read_split
+    from dprk_stance.data import read_split
+    from dprk_stance.fit import fit_model
 
     hashes = []
     for i in range(2):

@@ -5,9 +5,9 @@ import pytest
 from conftest import make_corpus
 
 from dprk_stance.config import TrainConfig
-from dprk_stance.labels import LABEL2ID
 from dprk_stance.models import load_model
 from dprk_stance.models.transformer import TransformerModel
+from dprk_stance.stances import LABEL2ID
 
 
 @pytest.mark.slow

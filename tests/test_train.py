@@ -5,8 +5,9 @@ import pytest
 from conftest import tiny_config
 
 from dprk_stance.ingest import ingest
+from dprk_stance.models.base import SUMMARY_FILE
 from dprk_stance.split import split
-from dprk_stance.train import SUMMARY_FILE, train
+from dprk_stance.train import train
 
 
 def test_training_summary_and_calibration_are_saved(trained):
@@ -50,8 +51,8 @@ def test_same_seed_same_model_and_metrics(tmp_path, corpus_dir, tiny_bert):
 
 def test_resumes_from_a_checkpoint_of_the_same_run(tmp_path, corpus_dir, tiny_bert):
     """An interrupted train stage continues from its last epoch checkpoint."""
+    from dprk_stance.data import encode_labels, read_split
     from dprk_stance.models import build_model
-    from dprk_stance.train import encode_labels, read_split
 
     cfg = tiny_config(tmp_path, tiny_bert, train={"epochs": 2})
     (tmp_path / "data").mkdir(exist_ok=True)

@@ -10,7 +10,7 @@ _os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 _os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
 _os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from dprk_stance.labels import ID2LABEL, LABEL2ID, LABELS, NO_STANCE, STANCES
+from dprk_stance.stances import ID2LABEL, LABEL2ID, LABELS, NO_STANCE, STANCES
 
 __version__ = "0.2.0"
 __all__ = ["ID2LABEL", "LABEL2ID", "LABELS", "NO_STANCE", "STANCES", "__version__"]

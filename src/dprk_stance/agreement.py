@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
-from dprk_stance.labels import LABELS, PROB_COLUMNS
+from dprk_stance.stances import LABELS, PROB_COLUMNS
 
 KEY = ["doc_id", "passage", "start", "end"]
 

@@ -1,8 +1,8 @@
 """``dprk-stance``: a thin command line over the library functions.
 
-Pipeline stages run as ``python -m dprk_stance.<stage>`` from dvc.yaml and share
-:func:`run_stage` with this CLI; the user-facing commands (label, predict, compare) call the
-same functions the tests call.
+Pipeline stages run as ``python -m dprk_stance.<stage>`` from dvc.yaml through
+:mod:`dprk_stance.stage`; the user-facing commands here (label, predict, evaluate, compare)
+call the same library functions the tests call.
 """
 
 from __future__ import annotations
@@ -10,65 +10,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-EXIT_INPUT_FAILURES = 1
-EXIT_ERROR = 2
+from dprk_stance.errors import EXIT_ERROR, EXIT_INPUT_FAILURES, USER_ERRORS
 
 
 def _known_errors() -> tuple[type[BaseException], ...]:
-    from dprk_stance.config import ConfigError
-    from dprk_stance.evaluate import GoldError
-    from dprk_stance.ingest import IngestError
-    from dprk_stance.leaderboard import LeaderboardError
-    from dprk_stance.models.base import ModelLoadError
-    from dprk_stance.readers import InputError
-    from dprk_stance.split import SplitError
-
-    return (
-        ConfigError,
-        IngestError,
-        SplitError,
-        LeaderboardError,
-        GoldError,
-        ModelLoadError,
-        InputError,
-        FileNotFoundError,
-        ValueError,
-    )
-
-
-def run_stage(
-    fn: Callable[..., Any], argv: Sequence[str] | None, *, name: str, takes_model: bool = False
-) -> int:
-    """Parse ``[MODEL] --params FILE``, run one stage, print its summary, map errors to exit 2."""
-    from dprk_stance.config import Config
-
-    parser = argparse.ArgumentParser(prog=f"python -m dprk_stance.{name}")
-    if takes_model:
-        parser.add_argument("model", help="a name from params 'models'")
-    parser.add_argument("--params", default="params.yaml", help="params file (params.yaml)")
-    args = parser.parse_args(argv)
-    try:
-        cfg = Config.load(args.params)
-        result = fn(cfg, args.model) if takes_model else fn(cfg)
-    except _known_errors() as exc:
-        print(f"dprk-stance {name}: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(json.dumps(_headline(result), indent=1, default=str))
-    return 0
-
-
-def _headline(result: Any) -> Any:
-    if isinstance(result, dict):
-        return {
-            k: v
-            for k, v in result.items()
-            if not isinstance(v, (list, dict)) or k in ("labels", "rejected_by_reason")
-        }
-    return result
+    return USER_ERRORS
 
 
 def _cmd_label(args: argparse.Namespace) -> int:
@@ -141,9 +90,9 @@ def _predict_error(args: argparse.Namespace, message: str) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from dprk_stance.labels import LABELS, STANCES
     from dprk_stance.models import load_model
     from dprk_stance.segment import segment
+    from dprk_stance.stances import LABELS, STANCES
     from dprk_stance.text import normalize_text
 
     text = sys.stdin.read() if args.text == "-" else args.text

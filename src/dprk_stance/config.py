@@ -16,10 +16,12 @@ from typing import Any, Literal
 
 import yaml
 
+from dprk_stance.errors import DprkStanceError
+
 BUNDLED_BACKBONE = "bundled:all-MiniLM-L6-v2"
 
 
-class ConfigError(ValueError):
+class ConfigError(DprkStanceError, ValueError):
     """params.yaml is missing a key, has an unknown one, or a value of the wrong type."""
 
 

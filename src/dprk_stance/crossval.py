@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.config import Config
+from dprk_stance.data import encode_labels
+from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
 from dprk_stance.split import grouped_folds, holdout_mask
 from dprk_stance.stats import macro_f1
-from dprk_stance.train import encode_labels, fit_model, seed_everything
 
 
 def crossval(cfg: Config) -> dict[str, Any]:
@@ -66,7 +67,7 @@ def crossval(cfg: Config) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dprk_stance.cli import run_stage
+    from dprk_stance.stage import run_stage
 
     return run_stage(crossval, argv, name="crossval")
 

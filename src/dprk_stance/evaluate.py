@@ -35,16 +35,17 @@ from sklearn.metrics import confusion_matrix
 
 from dprk_stance.calibrate import expected_calibration_error, probabilities, reliability
 from dprk_stance.config import Config
+from dprk_stance.data import read_split
+from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import dir_size, read_json, write_json, write_jsonl, write_table
-from dprk_stance.labels import LABEL2ID, LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.metrics import kinds_score, risk_coverage, trust_metrics
 from dprk_stance.models import StanceModel, load_model
-from dprk_stance.models.base import Assessment
+from dprk_stance.models.base import SUMMARY_FILE, Assessment
 from dprk_stance.plotting import confusion_png, reliability_png
 from dprk_stance.realtext import iter_stories, paragraph_hash, paragraphs
+from dprk_stance.stances import LABEL2ID, LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.stats import macro_f1
 from dprk_stance.text import normalize_text
-from dprk_stance.train import SUMMARY_FILE, read_split
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +54,7 @@ REAL_TEXT = "kcna"
 KINDS = "kinds"
 
 
-class GoldError(ValueError):
+class GoldError(DprkStanceError, ValueError):
     """A gold file cannot be used at all (missing, unreadable, or no valid row)."""
 
 
@@ -332,7 +333,7 @@ def _plots(cfg: Config, name: str, tables: dict[str, pd.DataFrame], temperature:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dprk_stance.cli import run_stage
+    from dprk_stance.stage import run_stage
 
     return run_stage(evaluate, argv, name="evaluate", takes_model=True)
 

@@ -23,8 +23,9 @@ from typing import Any
 import pandas as pd
 
 from dprk_stance.config import Config
+from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import write_json, write_jsonl, write_table
-from dprk_stance.labels import LABELS
+from dprk_stance.stances import LABELS
 from dprk_stance.text import canonical_journal, normalize_text
 
 REQUIRED = ("id", "doc_id", "text", "label", "journal", "year")
@@ -33,7 +34,7 @@ DIFFICULTIES = ("standard", "hard")
 COLUMNS = (*REQUIRED, *OPTIONAL, "journal_raw", "source")
 
 
-class IngestError(RuntimeError):
+class IngestError(DprkStanceError):
     """The corpus cannot be ingested at all (unparseable file, nothing valid left)."""
 
 
@@ -305,7 +306,7 @@ def reject(row: RawRow, reason: Reason) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dprk_stance.cli import run_stage
+    from dprk_stance.stage import run_stage
 
     return run_stage(ingest, argv, name="ingest")
 

@@ -24,7 +24,6 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
-from dprk_stance.labels import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.models import StanceModel, load_model
 from dprk_stance.plotting import stance_shares_png
 from dprk_stance.readers import (
@@ -35,6 +34,7 @@ from dprk_stance.readers import (
     iter_documents,
 )
 from dprk_stance.segment import Segmentation, segment
+from dprk_stance.stances import LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.text import normalize_text
 
 OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")

@@ -21,15 +21,16 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.config import Config
+from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_json, write_text
-from dprk_stance.labels import LABEL2ID, NO_STANCE
 from dprk_stance.metrics import trust_metrics
+from dprk_stance.stances import LABEL2ID, NO_STANCE
 from dprk_stance.stats import bootstrap_ci, holm, mcnemar, paired_bootstrap_difference
 
 IN_DOMAIN = "in-domain"
 
 
-class LeaderboardError(RuntimeError):
+class LeaderboardError(DprkStanceError):
     """Predictions of different models do not cover the same passages."""
 
 
@@ -312,7 +313,7 @@ def leaderboard(cfg: Config) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dprk_stance.cli import run_stage
+    from dprk_stance.stage import run_stage
 
     return run_stage(leaderboard, argv, name="leaderboard")
 

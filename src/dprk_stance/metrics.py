@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.calibrate import expected_calibration_error
-from dprk_stance.labels import LABEL2ID, NO_STANCE, NO_STANCE_ID, PROB_COLUMNS
+from dprk_stance.stances import LABEL2ID, NO_STANCE, NO_STANCE_ID, PROB_COLUMNS
 from dprk_stance.stats import macro_f1
 
 

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from dprk_stance.errors import DprkStanceError
+
 __all__ = [
     "METADATA_SIDECAR",
     "META_FIELDS",
@@ -95,7 +97,7 @@ class Document:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-class InputError(Exception):
+class InputError(DprkStanceError):
     """A problem with one input, naming the file (and row/line where there is one)."""
 
     def __init__(self, source: str, row: int | None, reason: str, unit: str = "row") -> None:

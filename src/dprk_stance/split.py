@@ -24,14 +24,15 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
 from dprk_stance.config import Config
+from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import write_json, write_table
-from dprk_stance.labels import LABELS
+from dprk_stance.stances import LABELS
 
 SPLITS = ("train", "dev", "test")
 log = logging.getLogger(__name__)
 
 
-class SplitError(RuntimeError):
+class SplitError(DprkStanceError):
     """The corpus cannot be split as asked (too few articles, empty temporal side)."""
 
 
@@ -157,7 +158,7 @@ def split_report(frames: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dprk_stance.cli import run_stage
+    from dprk_stance.stage import run_stage
 
     return run_stage(split, argv, name="split")
 

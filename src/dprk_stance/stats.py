@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from dprk_stance.labels import LABELS
+from dprk_stance.stances import LABELS
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
 

@@ -8,90 +8,14 @@ fitted here, on dev, and stored with the model, so every consumer of the model d
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import pandas as pd
-
-from dprk_stance.calibrate import fit_temperature
 from dprk_stance.config import Config
+from dprk_stance.data import read_split
+from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
-from dprk_stance.labels import LABEL2ID
-from dprk_stance.models import StanceModel, build_model
-
-SUMMARY_FILE = "training_summary.json"
-
-
-def seed_everything(seed: int) -> None:
-    """Seeds set once per stage, before any model is built."""
-    import random
-
-    import torch
-
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
-
-
-def read_split(cfg: Config, name: str) -> pd.DataFrame:
-    return pd.read_parquet(Path(cfg.paths.splits_dir) / f"{name}.parquet")
-
-
-def encode_labels(frame: pd.DataFrame) -> np.ndarray:
-    return frame["label"].map(LABEL2ID).to_numpy(dtype=np.int64)
-
-
-def fit_model(
-    cfg: Config,
-    name: str,
-    train_df: pd.DataFrame,
-    dev_df: pd.DataFrame,
-    live: Any = None,
-    checkpoint_dir: Path | None = None,
-) -> tuple[StanceModel, dict[str, Any]]:
-    """Build, fit and calibrate one model; shared by the train stage and cross-validation."""
-    from dprk_stance.models.hf import set_threads
-
-    set_threads(cfg.threads)
-    extra = {}
-    if name == "ensemble":
-        extra["models_dir"] = cfg.paths.models_dir
-    model = build_model(name, cfg.model_params(name), seed=cfg.seed, **extra)
-    model.live, model.checkpoint_dir = live, checkpoint_dir
-    started = time.perf_counter()
-    info = model.fit(
-        train_df["text"].tolist(),
-        encode_labels(train_df),
-        dev_df["text"].tolist(),
-        encode_labels(dev_df),
-    )
-    fit_seconds = time.perf_counter() - started
-    dev_y = encode_labels(dev_df)
-    dev_logits = model.scores(dev_df["text"].tolist())
-    if cfg.calibration.temperature:
-        model.temperature = fit_temperature(dev_logits, dev_y)
-    model.abstain_threshold = cfg.calibration.abstain_threshold
-    relevance: dict[str, Any] = {}
-    if cfg.calibration.relevance_quantile > 0:
-        from dprk_stance.models.relevance import RelevanceGate
-
-        model.relevance = RelevanceGate(cfg.calibration.relevance_quantile).fit(
-            train_df["text"].tolist(), dev_df["text"].tolist()
-        )
-        relevance = {"relevance_threshold": model.relevance.threshold}
-    summary = {
-        "model": name,
-        "train_passages": len(train_df),
-        "dev_passages": len(dev_df),
-        "train_seconds": round(fit_seconds, 3),
-        "temperature": model.temperature,
-        "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
-        **relevance,
-        **info,
-    }
-    return model, summary
+from dprk_stance.models.base import SUMMARY_FILE
 
 
 class _NoLive:
@@ -163,7 +87,7 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dprk_stance.cli import run_stage
+    from dprk_stance.stage import run_stage
 
     return run_stage(train, argv, name="train", takes_model=True)
 

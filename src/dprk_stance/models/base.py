@@ -18,10 +18,12 @@ import numpy as np
 
 from dprk_stance import __version__
 from dprk_stance.calibrate import probabilities
+from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_json
-from dprk_stance.labels import LABELS, NO_STANCE_ID
+from dprk_stance.stances import LABELS, NO_STANCE_ID
 
 MODEL_FILE = "stance_model.json"
+SUMMARY_FILE = "training_summary.json"  # facts of the training run, written by train
 FORMAT_VERSION = 2
 # Written beside the model but not part of its identity: timings and the sidecar itself.
 _NOT_HASHED = {MODEL_FILE, "training_summary.json", "README.md"}
@@ -101,7 +103,7 @@ def class_scores(estimator: Any, features: Any) -> np.ndarray:
     return out
 
 
-class ModelLoadError(RuntimeError):
+class ModelLoadError(DprkStanceError):
     """A directory is not a dprk-stance model, or was written for other labels."""
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from dprk_stance.labels import STANCES
 from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.persist import load_logreg, save_logreg
+from dprk_stance.stances import STANCES
 from dprk_stance.text import fold_key, normalize_text
 
 # Signature terms per label, as the annotation guide lists them (matched on ASCII-folded,
