@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.special import log_softmax, softmax
 
 
@@ -20,6 +19,8 @@ def probabilities(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
 
 def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     """Temperature in [0.05, 20] minimising NLL of ``y`` under ``softmax(logits / T)``."""
+    from scipy.optimize import minimize_scalar  # training only: keeps start-up light
+
     logits = np.asarray(logits, dtype=np.float64)
     y = np.asarray(y, dtype=np.int64)
     if len(y) == 0:

@@ -236,7 +236,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     from dprk_stance import __version__
-    from dprk_stance.label import LabelOptions
+    from dprk_stance.label_options import LabelOptions
 
     parser = argparse.ArgumentParser(
         prog="dprk-stance",

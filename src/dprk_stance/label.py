@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
+from dprk_stance.label_options import LabelOptions
 from dprk_stance.models import StanceModel, load_model
-from dprk_stance.plotting import stance_shares_png
 from dprk_stance.readers import (
     META_FIELDS,
     META_SOURCE_FIELDS,
@@ -87,29 +87,6 @@ _RESUMED_COUNTS = (
     "split_paragraphs",
     "skipped_by_kind",
 )
-
-
-@dataclass(frozen=True)
-class LabelOptions:
-    batch_size: int = 16  # length-sorted: small batches are fastest on CPU (benchmarks/)
-    chunk_passages: int = 1024
-    min_chars: int = 40
-    threshold: float | None = None  # None: the abstention threshold stored with the model
-    int8: bool = False
-    resume: bool = False
-    text_column: str = "text"
-    progress: bool = True
-    metadata: str | None = None  # a sidecar CSV: date/journal/title per file name
-
-    def __post_init__(self) -> None:
-        if self.threshold is not None and not 0.0 <= self.threshold <= 1.0:
-            raise ValueError(
-                f"--threshold {self.threshold:g}: an abstention threshold is a probability "
-                "between 0 and 1"
-            )
-        for name in ("batch_size", "chunk_passages"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
 
 @dataclass
@@ -532,6 +509,8 @@ def _convert(work: Path, final: Path, columns: Sequence[str]) -> None:
 
 def shares_chart(summaries: pd.DataFrame, path: Path, max_documents: int = 60) -> None:
     """Stance shares per year (or month, for a short span) when dated, else per document."""
+    from dprk_stance.plotting import stance_shares_png  # matplotlib: only when charting
+
     stances = [*STANCES, "uncertain"]
     if summaries.empty:
         stance_shares_png([], {s: [] for s in stances}, [], "no passages labelled", path)
