@@ -345,8 +345,12 @@ def test_every_format_gets_a_date_and_its_source(docs, tfidf, tmp_path):
 
 def test_year_alone_places_a_document_in_the_chart(tmp_path, monkeypatch):
     captured = {}
+    import dprk_stance.plotting
+
     monkeypatch.setattr(
-        label_module, "stance_shares_png", lambda labels, *a: captured.update(labels=labels)
+        dprk_stance.plotting,
+        "stance_shares_png",
+        lambda labels, *a: captured.update(labels=labels),
     )
     frame = pd.DataFrame(
         {
