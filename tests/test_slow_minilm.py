@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from conftest import make_corpus
+from conftest import REPO, make_corpus
 
-from dprk_stance.config import TrainConfig
+from dprk_stance.config import model_section
 from dprk_stance.models import load_model
 from dprk_stance.models.transformer import TransformerModel
 from dprk_stance.stances import LABEL2ID
@@ -15,7 +15,11 @@ def test_fine_tune_bundled_minilm_and_reload(tmp_path):
     rows = make_corpus(n_docs=12, per_doc=4)
     texts = [r["text"] for r in rows]
     y = np.array([LABEL2ID[r["label"]] for r in rows])
-    params = TrainConfig(max_steps=3, batch_size=8, eval_batch_size=16, max_length=64)
+    import yaml
+
+    section = yaml.safe_load((REPO / "params.yaml").read_text())["train"]
+    section.update(max_steps=3, batch_size=8, eval_batch_size=16, max_length=64)
+    params = model_section("transformer", section)  # the bundled MiniLM, as in params.yaml
     model = TransformerModel(params, seed=0)
     model.checkpoint_dir = tmp_path / "work"
     summary = model.fit(texts[:36], y[:36], texts[36:], y[36:])
