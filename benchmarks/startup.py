@@ -53,8 +53,13 @@ def main() -> None:
     parser.add_argument("--out", default="benchmarks/results/startup.json")
     args = parser.parse_args()
     exe = str(Path(sys.executable).parent / "dprk-stance")
-    commands = {"python -c 'import torch, transformers'": [sys.executable, "-c",
-                                                           "import torch, transformers"]}
+    commands = {
+        "python -c 'import torch, transformers'": [
+            sys.executable,
+            "-c",
+            "import torch, transformers",
+        ]
+    }
     for model in sorted(Path(REPO, args.models_dir).glob("*/stance_model.json")):
         commands[model.parent.name] = [exe, "predict", TEXT, "--model", str(model.parent)]
     results = {}
@@ -66,8 +71,11 @@ def main() -> None:
             "wall_s": [round(w, 3) for w, _ in runs],
             "median_peak_rss_mb": round(statistics.median(m for _, m in runs), 1),
         }
-        print(f"{name:<45} {results[name]['median_wall_s']:6.2f} s "
-              f"{results[name]['median_peak_rss_mb']:7.0f} MB", flush=True)
+        print(
+            f"{name:<45} {results[name]['median_wall_s']:6.2f} s "
+            f"{results[name]['median_peak_rss_mb']:7.0f} MB",
+            flush=True,
+        )
     out = Path(REPO, args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(

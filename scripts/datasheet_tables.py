@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
-
 from dprk_stance.labels import LABELS
 
 
