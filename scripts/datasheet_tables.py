@@ -9,7 +9,8 @@ from __future__ import annotations
 import sys
 
 import pandas as pd
-from dprk_stance.labels import LABELS
+
+from dprk_stance.stances import LABELS
 
 
 def table(frame: pd.DataFrame) -> str:
