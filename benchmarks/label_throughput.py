@@ -81,11 +81,11 @@ def child(path: str, model_dir: str, passages_file: str, test_file: str) -> dict
         # import what loading the model will import, as path (a) did before its timer
         import onnxruntime  # noqa: F401
         import transformers  # noqa: F401
-        from dprk_stance.labels import LABELS
 
         import dprk_stance.models.transformer  # noqa: F401
         from dprk_stance.label import LabelOptions, label_documents
         from dprk_stance.models import load_model
+        from dprk_stance.stances import LABELS
 
         with tempfile.TemporaryDirectory() as tmp:
             docs = Path(tmp) / "passages.jsonl"
