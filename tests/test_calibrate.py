@@ -2,6 +2,7 @@ import numpy as np
 
 from dprk_stance.calibrate import (
     expected_calibration_error,
+    fit_abstain_threshold,
     fit_temperature,
     probabilities,
     reliability,
@@ -36,3 +37,30 @@ def test_ece_on_a_hand_computed_example():
     assert abs(expected_calibration_error(probs, y, n_bins=10) - 0.4) < 1e-9
     bins = reliability(probs, y, n_bins=10)
     assert sum(b["count"] for b in bins) == 4
+
+
+def test_abstain_threshold_is_the_highest_within_the_flagging_budget():
+    # ten stance passages, one already flagged (predicted no stance), one no-stance passage
+    conf = np.array([0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.99, 0.3])
+    anyway = np.array([False] * 9 + [True, False])
+    gold_stance = np.array([True] * 10 + [False])
+    # budget 0.3 of 10 stance passages = 3 flagged: the one flagged anyway plus the two least
+    # confident (0.55, 0.6), so the threshold is 0.65, which flags exactly those
+    t = fit_abstain_threshold(conf, anyway, gold_stance, 0.3)
+    assert t == 0.65
+    flagged = (conf < t) | anyway
+    assert flagged[gold_stance].sum() == 3
+    # the no-stance passage's confidence plays no part
+    conf[-1] = 0.9999
+    assert fit_abstain_threshold(conf, anyway, gold_stance, 0.3) == 0.65
+    # a budget the passages flagged anyway already exceed: no confidence abstention
+    assert fit_abstain_threshold(conf, anyway, gold_stance, 0.05) == 0.0
+
+
+def test_abstain_threshold_refuses_a_dev_split_without_stances():
+    import pytest
+
+    with pytest.raises(ValueError, match="no stance passage"):
+        fit_abstain_threshold(np.array([0.9]), np.array([False]), np.array([False]), 0.1)
+    with pytest.raises(ValueError, match="max_flagged"):
+        fit_abstain_threshold(np.array([0.9]), np.array([False]), np.array([True]), 1.5)

@@ -17,7 +17,10 @@ def test_training_summary_and_calibration_are_saved(trained):
     assert summary["train_passages"] > 0 and summary["train_seconds"] > 0
     assert summary["dev_history"], "early stopping needs a dev evaluation per epoch"
     assert meta["temperature"] == pytest.approx(summary["temperature"])
-    assert meta["abstain_threshold"] == trained.calibration.abstain_threshold
+    # fitted on dev (calibration.abstain_max_flagged > 0 in params.yaml), stored with the model
+    assert trained.calibration.abstain_max_flagged > 0
+    assert meta["abstain_threshold"] == pytest.approx(summary["abstain_threshold"])
+    assert 0 <= meta["abstain_threshold"] < 1
     assert (Path(trained.paths.dvclive_dir) / "transformer" / "metrics.json").is_file()
     assert not (Path(trained.paths.checkpoints_dir) / "transformer").exists()
 

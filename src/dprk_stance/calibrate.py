@@ -34,6 +34,48 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(result.x))
 
 
+def fit_abstain_threshold(
+    confidence: np.ndarray,
+    flagged_anyway: np.ndarray,
+    gold_stance: np.ndarray,
+    max_flagged: float,
+) -> float:
+    """The highest confidence threshold that flags at most ``max_flagged`` of the stance passages.
+
+    A passage is flagged ``uncertain`` when its confidence is below the threshold or it is
+    flagged anyway (predicted no stance, or off topic). Raising the threshold makes the
+    confident stance claims that remain more precise and flags more real stances; the
+    analyst's budget for the latter (say 0.10) fixes the trade-off, and fitting it on the dev
+    split — never a test set — makes the threshold follow the model's own confidence scale.
+
+    ``confidence``, ``flagged_anyway``, ``gold_stance``: (n,) arrays for the dev passages
+    (max calibrated probability; bool; bool, true where the gold label is one of the three
+    stances). Returns a threshold in [0, 1]: 0.0 when the passages flagged anyway already
+    exceed the budget (no confidence abstention can help), 1.0 never. Raises ``ValueError``
+    when there is no gold stance passage or the budget is outside (0, 1).
+    """
+    if not 0 < max_flagged < 1:
+        raise ValueError(f"max_flagged must lie in (0, 1), got {max_flagged}")
+    confidence = np.asarray(confidence, dtype=np.float64)
+    gold_stance = np.asarray(gold_stance, dtype=bool)
+    if not gold_stance.any():
+        raise ValueError("no stance passage in the dev split: cannot fit a threshold")
+    base = np.asarray(flagged_anyway, dtype=bool)[gold_stance]
+    conf = confidence[gold_stance]
+    budget = int(np.floor(max_flagged * len(conf) + 1e-9))
+    if base.sum() > budget:
+        return 0.0
+    # Candidates: the stance passages' own confidences. A threshold t flags those below t;
+    # the best t is the largest that keeps base + newly flagged within budget.
+    best = 0.0
+    for t in np.unique(conf[~base]):
+        if base.sum() + int(((conf < t) & ~base).sum()) <= budget:
+            best = float(t)
+        else:
+            break
+    return best
+
+
 def reliability(probs: np.ndarray, y: np.ndarray, n_bins: int = 10) -> list[dict[str, Any]]:
     """Per confidence bin: count, mean confidence, accuracy (equal-width bins on max prob)."""
     probs = np.asarray(probs)

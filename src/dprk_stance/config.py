@@ -122,7 +122,10 @@ class KeywordsConfig:
 @dataclass(frozen=True)
 class CalibrationConfig:
     temperature: bool
-    abstain_threshold: float
+    abstain_threshold: float  # used as is when abstain_max_flagged is 0
+    # > 0: fit the threshold on dev instead, the highest that flags at most this share of the
+    # dev split's stance passages (calibrate.fit_abstain_threshold)
+    abstain_max_flagged: float
     relevance_quantile: float  # 0 = no relevance gate
 
 
@@ -218,6 +221,8 @@ class Config:
             raise ConfigError("split.test_size and split.dev_size must lie in (0, 0.5)")
         if not 0 <= self.calibration.abstain_threshold <= 1:
             raise ConfigError("calibration.abstain_threshold must lie in [0, 1]")
+        if not 0 <= self.calibration.abstain_max_flagged < 1:
+            raise ConfigError("calibration.abstain_max_flagged must lie in [0, 1)")
         if not 0 <= self.calibration.relevance_quantile < 1:
             raise ConfigError("calibration.relevance_quantile must lie in [0, 1)")
         if not 0 < self.evaluate.confident <= 1:

@@ -1,7 +1,8 @@
 """Build, fit and calibrate one model: shared by the train stage and cross-validation.
 
-Temperature scaling and the relevance gate are fitted on dev here and stored with the model,
-so every consumer of a model directory gets the same calibrated probabilities.
+Temperature scaling, the relevance gate and (when asked) the abstention threshold are fitted
+on dev here and stored with the model, so every consumer of a model directory gets the same
+calibrated probabilities and the same ``uncertain`` flags.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from dprk_stance.calibrate import fit_temperature
+from dprk_stance.calibrate import fit_abstain_threshold, fit_temperature, probabilities
 from dprk_stance.config import Config
 from dprk_stance.data import encode_labels
 from dprk_stance.models import StanceModel, build_model
+from dprk_stance.stances import NO_STANCE_ID
 
 
 def seed_everything(seed: int) -> None:
@@ -59,7 +61,6 @@ def fit_model(
     dev_logits = model.scores(dev_df["text"].tolist())
     if cfg.calibration.temperature:
         model.temperature = fit_temperature(dev_logits, dev_y)
-    model.abstain_threshold = cfg.calibration.abstain_threshold
     relevance: dict[str, Any] = {}
     if cfg.calibration.relevance_quantile > 0:
         from dprk_stance.models.relevance import RelevanceGate
@@ -68,12 +69,26 @@ def fit_model(
             train_df["text"].tolist(), dev_df["text"].tolist()
         )
         relevance = {"relevance_threshold": model.relevance.threshold}
+    model.abstain_threshold = cfg.calibration.abstain_threshold
+    if cfg.calibration.abstain_max_flagged > 0:
+        dev = model.assess(
+            dev_df["text"].tolist(),
+            threshold=0.0,
+            probs=probabilities(dev_logits, model.temperature),
+        )
+        model.abstain_threshold = fit_abstain_threshold(
+            dev.confidence,
+            dev.no_stance | dev.off_topic,
+            dev_y != NO_STANCE_ID,
+            cfg.calibration.abstain_max_flagged,
+        )
     summary = {
         "model": name,
         "train_passages": len(train_df),
         "dev_passages": len(dev_df),
         "train_seconds": round(fit_seconds, 3),
         "temperature": model.temperature,
+        "abstain_threshold": model.abstain_threshold,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
         **relevance,
         **info,

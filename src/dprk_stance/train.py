@@ -7,6 +7,7 @@ fitted here, on dev, and stored with the model, so every consumer of the model d
 
 from __future__ import annotations
 
+import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from dprk_stance.data import read_split
 from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
 from dprk_stance.models.base import SUMMARY_FILE
+
+log = logging.getLogger(__name__)
 
 
 class _NoLive:
@@ -59,10 +62,10 @@ def _open_live(directory: Path) -> Any:
         == 0
     )
     if inside and not has_head:
-        print(
-            f"warning: git repository without commits: DVCLive cannot log; no curves in "
-            f"{directory} (commit once to enable them)",
-            file=sys.stderr,
+        log.warning(
+            "git repository without commits: DVCLive cannot log; no curves in %s "
+            "(commit once to enable them)",
+            directory,
         )
         return _NoLive()
     return Live(dir=str(directory), dvcyaml=False, save_dvc_exp=False)
