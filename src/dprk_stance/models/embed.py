@@ -11,11 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 from sklearn.linear_model import LogisticRegression
 
 from dprk_stance.models.base import StanceModel, class_scores
-from dprk_stance.models.hf import batched_forward, resolve_backbone, token_counter
+from dprk_stance.models.hf import (
+    batched_forward,
+    fast_tokenizer,
+    import_torch,
+    quiet_transformers,
+    resolve_backbone,
+    torch_forward,
+)
 from dprk_stance.models.persist import load_logreg, save_logreg
 
 # Frozen encoders give the same vector for the same text: cross-validation re-fits the
@@ -29,17 +35,20 @@ class EmbedLogRegModel(StanceModel):
     def _load_encoder(self, source: str) -> None:
         from transformers import AutoModel, AutoTokenizer
 
-        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        quiet_transformers()
+        self.hf_tokenizer = AutoTokenizer.from_pretrained(source)
+        self.tokenizer = fast_tokenizer(self.hf_tokenizer)
         self.encoder = AutoModel.from_pretrained(source, use_safetensors=True).eval()
         self._encoder_id = source
-        self._count = token_counter(self.tokenizer)
+        self._count = self.tokenizer.count
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if (self._encoder_id, t) not in _CACHE]
         if missing:
+            torch = import_torch()
 
-            def forward(batch: dict[str, torch.Tensor]) -> torch.Tensor:
-                hidden = self.encoder(**batch).last_hidden_state
+            def mean_pooled(output: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+                hidden = output.last_hidden_state
                 mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
                 pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
                 return torch.nn.functional.normalize(pooled, dim=1)
@@ -47,7 +56,7 @@ class EmbedLogRegModel(StanceModel):
             vectors = batched_forward(
                 missing,
                 self.tokenizer,
-                forward,
+                torch_forward(self.encoder, mean_pooled),
                 max_length=self.params.max_length,
                 batch_size=self.inference_batch_size,
             )
@@ -81,7 +90,7 @@ class EmbedLogRegModel(StanceModel):
 
     def _save_files(self, path: Path) -> None:
         self.encoder.save_pretrained(path / "encoder")
-        self.tokenizer.save_pretrained(path / "encoder")
+        self.hf_tokenizer.save_pretrained(path / "encoder")
         save_logreg(self.clf, path, "classifier")
 
     def _load_files(self, path: Path) -> None:

@@ -1,21 +1,27 @@
-"""Shared Hugging Face plumbing: backbone resolution and fast batched CPU inference."""
+"""Shared Hugging Face plumbing: backbone resolution, tokenisation and batched CPU inference.
+
+Inference tokenises with the ``tokenizers`` library directly (the Rust tokenizer inside every
+Hugging Face fast tokenizer, read from the model's ``tokenizer.json``), not through
+``transformers``, and pads each batch with NumPy. The same path serves a PyTorch forward pass
+and an ONNX Runtime session, so a model scored either way sees identical inputs, and a
+process that only predicts need not import ``torch`` or ``transformers`` at all.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import torch
 
 from dprk_stance.config import BUNDLED_BACKBONE
 
-try:  # weight-loading and shard-writing bars drown the pipeline log
-    from transformers.utils import logging as _hf_logging
-
-    _hf_logging.disable_progress_bar()
-except ImportError:  # pragma: no cover
-    pass
+_THREADS: int | None = None
 
 
 def resolve_backbone(name: str) -> str:
@@ -34,12 +40,96 @@ def resolve_backbone(name: str) -> str:
 
 
 def set_threads(threads: int) -> None:
-    """Use all cores by default; intra-op threads only (inter-op parallelism does not help)."""
-    import os
+    """Use all cores by default (``threads`` 0); intra-op threads only.
 
-    n = threads if threads > 0 else (os.cpu_count() or 1)
-    if torch.get_num_threads() != n:
-        torch.set_num_threads(n)
+    Applied to torch if it is already imported, and remembered (:func:`num_threads`) for
+    torch imported later and for ONNX Runtime sessions; never imports torch itself.
+    """
+    global _THREADS
+    _THREADS = threads if threads > 0 else (os.cpu_count() or 1)
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != _THREADS:
+        torch.set_num_threads(_THREADS)
+
+
+def num_threads() -> int:
+    """The intra-op thread count set by :func:`set_threads` (all cores if never set)."""
+    return _THREADS or os.cpu_count() or 1
+
+
+def import_torch() -> Any:
+    """``import torch``, with the thread count of :func:`set_threads` applied."""
+    import torch
+
+    if _THREADS is not None and torch.get_num_threads() != _THREADS:
+        torch.set_num_threads(_THREADS)
+    return torch
+
+
+def quiet_transformers() -> None:
+    """Weight-loading and shard-writing bars drown the pipeline log: switch them off."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+
+
+@dataclass
+class FastTokenizer:
+    """A ``tokenizers.Tokenizer`` (the Rust tokenizer of a Hugging Face fast tokenizer) and
+    its padding id: all inference needs, without importing ``transformers``."""
+
+    backend: Any
+    pad_id: int
+
+    def encode(self, texts: Sequence[str], max_length: int) -> list[Any]:
+        """Encodings of ``texts`` with special tokens, truncated to ``max_length`` tokens.
+
+        Same ids, masks and type ids as calling the Hugging Face fast tokenizer with
+        ``truncation=True, max_length=max_length`` (tested against it).
+        """
+        self.backend.enable_truncation(max_length)
+        try:
+            return self.backend.encode_batch(list(texts))
+        finally:
+            self.backend.no_truncation()
+
+    def count(self, text: str) -> int:
+        """Length in tokens with special tokens, as the model sees it, untruncated."""
+        return len(self.backend.encode(text).ids)
+
+
+def load_tokenizer(model_dir: str | Path) -> FastTokenizer:
+    """The fast tokenizer of a saved Hugging Face model folder.
+
+    Reads ``tokenizer.json`` (written by every fast tokenizer's ``save_pretrained``) and the
+    padding token from ``tokenizer_config.json``. Raises ``FileNotFoundError`` naming the
+    folder when it has no ``tokenizer.json`` (a slow, Python-only tokenizer).
+    """
+    from tokenizers import Tokenizer
+
+    folder = Path(model_dir)
+    if not (folder / "tokenizer.json").is_file():
+        raise FileNotFoundError(f"{folder}: no tokenizer.json (a fast tokenizer is required)")
+    backend = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    backend.no_padding()
+    backend.no_truncation()
+    pad = "[PAD]"
+    config = folder / "tokenizer_config.json"
+    if config.is_file():
+        token = json.loads(config.read_text(encoding="utf-8")).get("pad_token") or pad
+        pad = token["content"] if isinstance(token, dict) else token
+    pad_id = backend.token_to_id(pad)
+    return FastTokenizer(backend, 0 if pad_id is None else int(pad_id))
+
+
+def fast_tokenizer(hf_tokenizer: Any) -> FastTokenizer:
+    """The :class:`FastTokenizer` inside a loaded ``transformers`` fast tokenizer (training)."""
+    from copy import deepcopy
+
+    backend = deepcopy(hf_tokenizer.backend_tokenizer)
+    backend.no_padding()
+    backend.no_truncation()
+    return FastTokenizer(backend, int(hf_tokenizer.pad_token_id or 0))
 
 
 def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.ndarray]:
@@ -50,36 +140,58 @@ def length_sorted_batches(lengths: Sequence[int], batch_size: int) -> list[np.nd
 
 def batched_forward(
     texts: Sequence[str],
-    tokenizer,
-    forward: Callable[[dict[str, torch.Tensor]], torch.Tensor],
+    tokenizer: FastTokenizer,
+    forward: Callable[[dict[str, np.ndarray]], np.ndarray],
     *,
     max_length: int,
     batch_size: int,
 ) -> np.ndarray:
-    """Tokenise once, run length-sorted dynamically padded batches, return rows in input order.
+    """Tokenise once, run length-sorted right-padded batches, return rows in input order.
 
-    Inputs longer than ``max_length`` are truncated here; callers that must not truncate
-    (batch labelling) segment text to fit first.
+    ``forward`` maps a batch (``input_ids``, ``attention_mask``, ``token_type_ids``: int64
+    arrays of shape (batch, tokens)) to a float array of shape (batch, k); the result is
+    (n, k) in the order of ``texts``. Inputs longer than ``max_length`` tokens are truncated
+    here; callers that must not truncate (batch labelling) segment text to fit first.
     """
     if len(texts) == 0:
         return np.zeros((0, 0), dtype=np.float32)
-    encoded = tokenizer(list(texts), truncation=True, max_length=max_length)
-    ids = encoded["input_ids"]
+    encodings = tokenizer.encode(texts, max_length)
+    pad_id = tokenizer.pad_id
     out: list[np.ndarray | None] = [None] * len(texts)
-    with torch.inference_mode():
-        for batch in length_sorted_batches([len(x) for x in ids], batch_size):
-            features = [{k: encoded[k][i] for k in encoded} for i in batch]
-            padded = tokenizer.pad(features, return_tensors="pt")
-            result = forward(dict(padded)).float().numpy()
-            for row, i in zip(result, batch, strict=True):
-                out[i] = row
+    for batch in length_sorted_batches([len(e.ids) for e in encodings], batch_size):
+        width = max(len(encodings[i].ids) for i in batch)
+        ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask = np.zeros((len(batch), width), dtype=np.int64)
+        types = np.zeros((len(batch), width), dtype=np.int64)
+        for row, i in enumerate(batch):
+            e = encodings[i]
+            ids[row, : len(e.ids)] = e.ids
+            mask[row, : len(e.ids)] = e.attention_mask
+            types[row, : len(e.ids)] = e.type_ids
+        result = np.asarray(
+            forward({"input_ids": ids, "attention_mask": mask, "token_type_ids": types}),
+            dtype=np.float32,
+        )
+        for values, i in zip(result, batch, strict=True):
+            out[i] = values
     return np.stack(out)  # type: ignore[arg-type]
 
 
-def token_counter(tokenizer) -> Callable[[str], int]:
-    """Length with special tokens, as the model sees it."""
+def torch_forward(module: Any, output: Callable[[Any, dict[str, Any]], Any]) -> Callable:
+    """A :func:`batched_forward` ``forward`` for a PyTorch module, without gradients.
 
-    def count(text: str) -> int:
-        return len(tokenizer(text, add_special_tokens=True, truncation=False)["input_ids"])
+    ``output(result, batch)`` picks the tensor to return from the module's output (logits,
+    pooled embeddings); ``batch`` holds the inputs as tensors. Inputs the module's
+    ``forward`` does not accept (``token_type_ids`` for some architectures) are dropped.
+    """
+    import inspect
 
-    return count
+    torch = import_torch()
+    accepted = set(inspect.signature(module.forward).parameters)
+
+    def forward(batch: dict[str, np.ndarray]) -> np.ndarray:
+        tensors = {k: torch.from_numpy(v) for k, v in batch.items() if k in accepted}
+        with torch.inference_mode():
+            return output(module(**tensors), tensors).float().numpy()
+
+    return forward

@@ -16,16 +16,23 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
-from transformers import TrainerCallback
 
 from dprk_stance.models.base import StanceModel
-from dprk_stance.models.hf import batched_forward, resolve_backbone, token_counter
+from dprk_stance.models.hf import (
+    batched_forward,
+    fast_tokenizer,
+    import_torch,
+    load_tokenizer,
+    num_threads,
+    quiet_transformers,
+    resolve_backbone,
+    torch_forward,
+)
 from dprk_stance.stances import ID2LABEL, LABEL2ID
 
 
-def int8_cache_dir() -> Path:
-    """Where int8 graphs are cached: ``$DPRK_STANCE_CACHE`` or ``~/.cache/dprk-stance``."""
+def onnx_cache_dir() -> Path:
+    """Where ONNX graphs are cached: ``$DPRK_STANCE_CACHE`` or ``~/.cache/dprk-stance``."""
     import os
 
     root = os.environ.get("DPRK_STANCE_CACHE") or Path.home() / ".cache" / "dprk-stance"
@@ -34,6 +41,8 @@ def int8_cache_dir() -> Path:
 
 class TransformerModel(StanceModel):
     kind = "transformer"
+    model: Any = None  # the PyTorch model, when fitted here or needed for an ONNX export
+    _session: Any = None  # an ONNX Runtime session, once a saved model has scored
 
     def fit(
         self,
@@ -53,9 +62,12 @@ class TransformerModel(StanceModel):
             TrainingArguments,
         )
 
+        torch = import_torch()
+        quiet_transformers()
         p = self.params
         source = resolve_backbone(p.backbone)
-        self.tokenizer = AutoTokenizer.from_pretrained(source)
+        self.hf_tokenizer = AutoTokenizer.from_pretrained(source)
+        self.tokenizer = fast_tokenizer(self.hf_tokenizer)
         self.model = AutoModelForSequenceClassification.from_pretrained(
             source,
             num_labels=len(ID2LABEL),
@@ -63,12 +75,12 @@ class TransformerModel(StanceModel):
             label2id=LABEL2ID,
             use_safetensors=True,
         )
-        self._count = token_counter(self.tokenizer)
+        self._count = self.tokenizer.count
 
         def encode(texts: Sequence[str], y: np.ndarray) -> Dataset:
             data = Dataset.from_dict({"text": list(texts), "label": [int(v) for v in y]})
             return data.map(
-                lambda b: self.tokenizer(b["text"], truncation=True, max_length=p.max_length),
+                lambda b: self.hf_tokenizer(b["text"], truncation=True, max_length=p.max_length),
                 batched=True,
                 remove_columns=["text"],
             )
@@ -132,14 +144,14 @@ class TransformerModel(StanceModel):
             EarlyStoppingCallback(early_stopping_patience=p.early_stopping_patience)
         ]
         if self.live is not None:
-            callbacks.append(_LiveCallback(self.live))
+            callbacks.append(_live_callback(self.live))
         trainer = Trainer(
             model=self.model,
             args=args,
             train_dataset=train_ds,
             eval_dataset=dev_ds,
-            processing_class=self.tokenizer,
-            data_collator=DataCollatorWithPadding(self.tokenizer),
+            processing_class=self.hf_tokenizer,
+            data_collator=DataCollatorWithPadding(self.hf_tokenizer),
             compute_metrics=metrics,
             callbacks=callbacks,
             compute_loss_func=loss_func,
@@ -167,14 +179,20 @@ class TransformerModel(StanceModel):
         return summary
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        session = getattr(self, "_int8_session", None)
-        if session is None:
-            forward = lambda b: self.model(**b).logits  # noqa: E731
+        """(n, 4) logits. A saved model runs on ONNX Runtime (the fp32 graph, or int8 after
+        :meth:`quantize`), built once from its safetensors weights and cached by content
+        hash; a model fitted in this process and not yet saved runs on PyTorch."""
+        if self._session is None and self.model is None:
+            self._session = self._onnx_session(int8=False)
+        if self._session is not None:
+            session = self._session
+            names = {i.name for i in session.get_inputs()}
+
+            def forward(batch: dict[str, np.ndarray]) -> np.ndarray:
+                return session.run(None, {k: v for k, v in batch.items() if k in names})[0]
+
         else:
-            names = [i.name for i in session.get_inputs()]
-            forward = lambda b: torch.from_numpy(  # noqa: E731
-                session.run(None, {n: b[n].numpy() for n in names})[0]
-            )
+            forward = torch_forward(self.model, lambda out, _: out.logits)
         return batched_forward(
             texts,
             self.tokenizer,
@@ -191,15 +209,21 @@ class TransformerModel(StanceModel):
 
         The model is exported to ONNX and its weights quantised to int8 per channel
         (activations stay dynamic). Per-channel scales keep agreement with fp32 higher than
-        torch's per-tensor dynamic quantisation did on this model. The int8 graph is built
-        once and cached outside the model directory (``int8_cache_dir()``), keyed by the
-        model's content hash, so later runs start in well under a second.
+        torch's per-tensor dynamic quantisation did on this model. Like the fp32 graph, the
+        int8 graph is built once and cached outside the model directory
+        (``onnx_cache_dir()``), keyed by the model's content hash.
         """
+        self._session = self._onnx_session(int8=True)
+        return self
+
+    def _onnx_session(self, *, int8: bool) -> Any:
+        """An ONNX Runtime session over this model's cached graph, building it if missing."""
         import onnxruntime as ort
 
-        cached = int8_cache_dir() / f"{self.content_sha256}.int8.onnx"
+        kind = "int8" if int8 else "fp32"
+        cached = onnx_cache_dir() / f"{self.content_sha256}.{kind}.onnx"
         if self.content_sha256 is None or not cached.is_file():
-            graph = self._export_int8()
+            graph = self._export(int8=int8)
             if self.content_sha256 is not None:
                 from dprk_stance.fsutil import atomic_path
 
@@ -208,33 +232,53 @@ class TransformerModel(StanceModel):
         else:
             graph = cached.read_bytes()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = torch.get_num_threads()
+        options.intra_op_num_threads = num_threads()
         options.inter_op_num_threads = 1
-        self._int8_session = ort.InferenceSession(
-            graph, options, providers=["CPUExecutionProvider"]
-        )
-        return self
+        return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
-    def _export_int8(self) -> bytes:
-        """The serialised int8 ONNX graph of this model (a few seconds on a CPU)."""
+    def _torch_model(self) -> Any:
+        """The PyTorch model: the one just fitted, or loaded from the safetensors weights."""
+        if self.model is None:
+            from transformers import AutoModelForSequenceClassification
+
+            quiet_transformers()
+            self.model = AutoModelForSequenceClassification.from_pretrained(
+                self._dir, use_safetensors=True
+            ).eval()
+        return self.model
+
+    def _export(self, *, int8: bool) -> bytes:
+        """The serialised ONNX graph of this model, fp32 or int8 (seconds on a CPU)."""
         import logging
         import tempfile
         import warnings
 
-        from onnxruntime.quantization import QuantType, quantize_dynamic
+        torch = import_torch()
+        model = self._torch_model()
+        sample = self.tokenizer.encode(["onnx export", "a second, longer sample text"], 16)
+        width = max(len(e.ids) for e in sample)
 
-        sample = self.tokenizer(
-            ["int8 export", "a second, longer sample text"], padding=True, return_tensors="pt"
-        )
-        names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample]
+        def column(field: str) -> torch.Tensor:
+            rows = [getattr(e, field) + [0] * (width - len(e.ids)) for e in sample]
+            return torch.tensor(rows, dtype=torch.int64)
+
+        inputs = {
+            "input_ids": column("ids"),
+            "attention_mask": column("attention_mask"),
+            "token_type_ids": column("type_ids"),
+        }
+        import inspect
+
+        accepted = set(inspect.signature(model.forward).parameters)
+        names = [n for n in inputs if n in accepted]
         with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the exporter's tracer warnings are not actionable
-            fp32, int8 = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
+            fp32, quantised = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
             torch.onnx.export(
-                self.model,
+                model,
                 (),
                 str(fp32),
-                kwargs={n: sample[n] for n in names},
+                kwargs={n: inputs[n] for n in names},
                 input_names=names,
                 output_names=["logits"],
                 dynamic_axes={
@@ -244,51 +288,55 @@ class TransformerModel(StanceModel):
                 opset_version=17,
                 dynamo=False,
             )
+            if not int8:
+                return fp32.read_bytes()
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
             root = logging.getLogger()
             level, root.level = root.level, logging.ERROR  # a generic "consider
             try:  # pre-processing" notice on every call
                 quantize_dynamic(
-                    str(fp32), str(int8), weight_type=QuantType.QInt8, per_channel=True
+                    str(fp32), str(quantised), weight_type=QuantType.QInt8, per_channel=True
                 )
             finally:
                 root.setLevel(level)
-            return int8.read_bytes()
+            return quantised.read_bytes()
 
     def _save_files(self, path: Path) -> None:
         self.model.save_pretrained(path)  # safetensors
-        self.tokenizer.save_pretrained(path)
+        self.hf_tokenizer.save_pretrained(path)
 
     def _load_files(self, path: Path) -> None:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+        id2label = {int(k): v for k, v in config.get("id2label", {}).items()}
+        if id2label != ID2LABEL:
+            raise RuntimeError(f"{path}: id2label {id2label} != {ID2LABEL}")
+        self._dir = path
+        self.model = None  # loaded from safetensors only if an ONNX graph must be built
+        self.tokenizer = load_tokenizer(path)
+        self._count = self.tokenizer.count
 
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForSequenceClassification.from_pretrained(
-            path, use_safetensors=True
-        ).eval()
-        if self.model.config.id2label != ID2LABEL:
-            raise RuntimeError(f"{path}: id2label {self.model.config.id2label} != {ID2LABEL}")
-        self._count = token_counter(self.tokenizer)
 
-
-class _LiveCallback(TrainerCallback):
-    """Log Trainer losses and dev metrics to a dvclive.Live without ending it.
+def _live_callback(live: Any) -> Any:
+    """A transformers ``TrainerCallback`` logging Trainer losses and dev metrics to ``live``.
 
     transformers' own DVCLiveCallback ends the Live at train end; the train stage still has
     summary metrics to add, so it owns the Live and this callback only logs into it.
     """
+    from transformers import TrainerCallback
 
-    def __init__(self, live: Any) -> None:
-        self.live = live
+    class LiveCallback(TrainerCallback):
+        def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any):
+            if not logs:
+                return
+            live.step = int(state.global_step)
+            for key, value in logs.items():
+                if isinstance(value, (int, float)) and key not in ("epoch", "step"):
+                    name = f"dev/{key[5:]}" if key.startswith("eval_") else f"train/{key}"
+                    live.log_metric(name, float(value))
+            live.make_summary()
 
-    def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any):
-        if not logs:
-            return
-        self.live.step = int(state.global_step)
-        for key, value in logs.items():
-            if isinstance(value, (int, float)) and key not in ("epoch", "step"):
-                name = f"dev/{key[5:]}" if key.startswith("eval_") else f"train/{key}"
-                self.live.log_metric(name, float(value))
-        self.live.make_summary()
+    return LiveCallback()
 
 
 def _fingerprint(texts: Sequence[str], y: np.ndarray) -> str:

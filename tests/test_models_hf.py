@@ -1,0 +1,75 @@
+"""Inference plumbing shared by the Hugging Face models (dprk_stance.models.hf)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dprk_stance.models.hf import load_tokenizer
+
+TEXTS = [
+    "Enterprises should not be allowed to set their own prices.",
+    "The Rason Economic and Trade Zone links three provinces with ports that never freeze.",
+    "short",
+    "A very long passage " * 80,  # truncated at max_length
+    "Ünïcode accents, numbers 1,234.5 and (brackets) — dashes.",
+]
+
+
+@pytest.mark.parametrize("max_length", [16, 128])
+def test_fast_tokenizer_matches_the_transformers_tokenizer(tiny_bert, max_length):
+    from transformers import AutoTokenizer
+
+    reference = AutoTokenizer.from_pretrained(tiny_bert)(
+        TEXTS, truncation=True, max_length=max_length
+    )
+    ours = load_tokenizer(tiny_bert).encode(TEXTS, max_length)
+    assert [e.ids for e in ours] == reference["input_ids"]
+    assert [e.attention_mask for e in ours] == reference["attention_mask"]
+    assert [e.type_ids for e in ours] == reference["token_type_ids"]
+    assert load_tokenizer(tiny_bert).pad_id == reference.get("pad_token_id", 0) or 0
+
+
+def test_token_count_is_untruncated_and_counts_special_tokens(tiny_bert):
+    from transformers import AutoTokenizer
+
+    reference = AutoTokenizer.from_pretrained(tiny_bert)
+    tokenizer = load_tokenizer(tiny_bert)
+    tokenizer.encode(TEXTS, 8)  # truncation must not leak into later calls
+    for text in TEXTS:
+        assert tokenizer.count(text) == len(reference(text)["input_ids"])
+
+
+def test_saved_transformer_scores_on_onnx_runtime_like_pytorch(trained, tmp_path, monkeypatch):
+    from dprk_stance.models import load_model
+
+    monkeypatch.setenv("DPRK_STANCE_CACHE", str(tmp_path / "cache"))
+    model = load_model(Path(trained.paths.models_dir) / "transformer")
+    onnx_logits = model.scores(TEXTS)  # builds and caches the fp32 graph
+    assert model._session is not None
+    assert len(list((tmp_path / "cache" / "onnx").glob("*.fp32.onnx"))) == 1
+    torch_model = model._torch_model()
+    model._session = None
+    torch_logits = model.scores(TEXTS)  # model.model is set: the PyTorch path
+    assert torch_model is model.model
+    np.testing.assert_allclose(onnx_logits, torch_logits, atol=1e-4)
+    assert (onnx_logits.argmax(1) == torch_logits.argmax(1)).all()
+
+
+def test_predicting_with_a_cached_graph_imports_neither_torch_nor_transformers(trained, tmp_path):
+    import os
+    import subprocess
+
+    env = {**os.environ, "DPRK_STANCE_CACHE": str(tmp_path / "cache")}
+    model_dir = str(Path(trained.paths.models_dir) / "transformer")
+    probe = (
+        "import sys; from dprk_stance.models import load_model; "
+        f"m = load_model({model_dir!r}); m.assess(['a passage']); "
+        "print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+    )
+    first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert first.returncode == 0, first.stderr
+    second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.strip() == "[]", second.stdout
