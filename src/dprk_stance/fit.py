@@ -17,6 +17,7 @@ from dprk_stance.calibrate import fit_temperature
 from dprk_stance.config import Config
 from dprk_stance.data import encode_labels
 from dprk_stance.models import StanceModel, build_model
+from dprk_stance.stats import macro_f1
 
 
 def seed_everything(seed: int) -> None:
@@ -75,6 +76,7 @@ def fit_model(
         "train_seconds": round(fit_seconds, 3),
         "temperature": model.temperature,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
+        "dev_macro_f1_at_fit": macro_f1(dev_y, dev_logits.argmax(axis=1)),
         **relevance,
         **info,
     }
