@@ -17,6 +17,7 @@ three ``.tgz`` files. The output is committed; this script is only needed to cha
 from __future__ import annotations
 
 import argparse
+import hashlib
 import re
 import sys
 import tarfile
@@ -24,10 +25,26 @@ from pathlib import Path
 
 from dprk_stance.fsutil import write_text
 
-PACKAGES = (  # npm package, version, file inside the package
-    ("vega", "5.20.2", "package/build/vega.min.js"),
-    ("vega-lite", "5.2.0", "package/build/vega-lite.min.js"),
-    ("vega-embed", "6.18.2", "package/build/vega-embed.min.js"),
+# npm package, version, file inside the package, SHA-256 of the `npm pack` tarball
+PACKAGES = (
+    (
+        "vega",
+        "5.20.2",
+        "package/build/vega.min.js",
+        "d77deab01d6104b1239228720721f93003e60797d2faced7ffdd759fa70f989d",
+    ),
+    (
+        "vega-lite",
+        "5.2.0",
+        "package/build/vega-lite.min.js",
+        "f64ca4745f043447ac86b67dc9e9592ec2b85ac8b8dafc35faf970f142463e4b",
+    ),
+    (
+        "vega-embed",
+        "6.18.2",
+        "package/build/vega-embed.min.js",
+        "93aeee312e92077b0252ef026c0fe0ec8fa430c19825aeada6cd3a6804e68e1b",
+    ),
 )
 OUT = Path(__file__).resolve().parents[1] / "docs" / "dvc_plots_template.html"
 
@@ -67,10 +84,12 @@ def _member(archive: Path, name: str) -> str:
 def build(source: Path) -> str:
     """The template text from the three npm tarballs in ``source``."""
     scripts, licences, versions = [], [], []
-    for package, version, path in PACKAGES:
+    for package, version, path, sha256 in PACKAGES:
         archive = source / f"{package}-{version}.tgz"
         if not archive.is_file():
             raise SystemExit(f"{archive} not found: run `npm pack {package}@{version}` there")
+        if hashlib.sha256(archive.read_bytes()).hexdigest() != sha256:
+            raise SystemExit(f"{archive}: SHA-256 differs from the pinned {sha256}")
         code = _member(archive, path)
         code = re.sub(r"\n?//# sourceMappingURL=\S+\s*$", "", code)  # no .map to fetch
         if re.search(r"</script", code, re.IGNORECASE) or "{plot_divs}" in code:
@@ -80,7 +99,7 @@ def build(source: Path) -> str:
             f'<script type="text/javascript">/* {package} {version} */\n{code}\n</script>'
         )
         licences.append(f"{package} {version}:\n{licence}")
-        versions.append(f"{package} {version}")
+        versions.append(f"{package} {version} (npm tarball SHA-256 {sha256})")
     return PAGE.format(
         versions=", ".join(versions),
         licences="\n\n".join(licences),
