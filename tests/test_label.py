@@ -368,3 +368,34 @@ def test_year_alone_places_a_document_in_the_chart(tmp_path, monkeypatch):
 def test_threshold_outside_zero_one_is_refused():
     with pytest.raises(ValueError, match="between 0 and 1"):
         LabelOptions(threshold=5)
+
+
+def test_run_report_is_citable(trained, tfidf, tmp_path):
+    """The run report names the tool version, the model's hash, what the model was trained
+    from (commit, corpus version), the date and every option."""
+    from dprk_stance import __version__
+
+    doc = tmp_path / "a.txt"
+    doc.write_text("\n\n".join(PARAS), encoding="utf-8")
+    options = LabelOptions(progress=False, threshold=0.7, min_chars=30)
+    result = label_documents([doc], tfidf, tmp_path / "out.csv", options)
+    citation = json.loads(result.report.read_text())["citation"]
+    meta = json.loads((tfidf / "stance_model.json").read_text())
+    ingest = json.loads((Path(trained.paths.processed_dir) / "ingest_report.json").read_text())
+    assert citation["tool"] == "dprk-stance" and citation["version"] == __version__
+    model = citation["model"]
+    assert (
+        model["content_sha256"]
+        == meta["content_sha256"]
+        == pd.read_csv(result.out)["model_sha256"].iloc[0]
+    )
+    assert model["corpus_version"] == ingest["corpus_version"]
+    assert model["trained_at"] == meta["provenance"]["trained_at"]
+    git = meta["provenance"]["git"]
+    assert (model["commit"], model["dirty"]) == (
+        (git["commit"], git["dirty"]) if git else (None, None)
+    )
+    assert citation["inputs"] == [str(doc)]
+    assert citation["options"]["min_chars"] == 30 and citation["options"]["threshold"] == 0.7
+    assert citation["options"]["threshold_source"] == "--threshold"
+    assert citation["labelled_at"].endswith("Z")

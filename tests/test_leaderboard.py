@@ -49,6 +49,25 @@ def test_leaderboard_figures_recompute_from_predictions(trained, board):
     assert board["corpus_version"] and board["default_model"]["by"] == "style-shift"
 
 
+def test_model_cards_carry_the_leaderboard_figures(trained, board):
+    import yaml
+
+    cards = Path(trained.paths.reports_dir) / "model_cards"
+    assert sorted(p.stem for p in cards.glob("*.md")) == sorted(trained.evaluated)
+    for name in trained.evaluated:
+        text = (cards / f"{name}.md").read_text(encoding="utf-8")
+        header = yaml.safe_load(text.split("\n---\n", 1)[0].removeprefix("---\n"))
+        results = {r["dataset"]["type"]: r for r in header["model-index"][0]["results"]}
+        row = next(r for r in board["sets"]["in-domain"]["models"] if r["model"] == name)
+        f1 = next(m for m in results["in-domain"]["metrics"] if m["type"] == "f1")
+        assert f1["value"] == round(row["macro_f1"], 4)
+        low, high = row["macro_f1_ci"]
+        assert f"{row['macro_f1']:.3f} [{low:.3f}, {high:.3f}]" in text
+        assert ("**This is the default model**" in text) == (
+            board["default_model"]["model"] == name
+        )
+
+
 def test_default_model_is_chosen_on_the_named_set_not_in_domain():
     sets = {
         "in-domain": {

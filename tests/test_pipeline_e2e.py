@@ -85,6 +85,8 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
             assert 0 <= entry["macro_f1"] <= 1 and 0 <= entry["accuracy"] <= 1
             assert 0 <= entry["ece"] <= 1 and entry["aurc"] >= 0
         assert (repo / "models" / model / "stance_model.json").is_file()
+        assert (repo / "models" / model / "README.md").is_file()  # the train-time card
+        assert (repo / "reports" / "model_cards" / f"{model}.md").is_file()
     board = json.loads((repo / "reports" / "leaderboard.json").read_text())
     for name in ("in-domain", "style-shift"):
         assert {r["model"] for r in board["sets"][name]["models"]} == set(evaluated)

@@ -19,6 +19,7 @@ from dprk_stance.config import Config
 from dprk_stance.data import encode_labels
 from dprk_stance.models import StanceModel, build_model
 from dprk_stance.stances import NO_STANCE_ID
+from dprk_stance.stats import macro_f1
 
 
 def seed_everything(seed: int) -> None:
@@ -90,6 +91,7 @@ def fit_model(
         "temperature": model.temperature,
         "abstain_threshold": model.abstain_threshold,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
+        "dev_macro_f1_at_fit": macro_f1(dev_y, dev_logits.argmax(axis=1)),
         **relevance,
         **info,
     }

@@ -23,9 +23,11 @@ from typing import IO, Any, TextIO
 import numpy as np
 import pandas as pd
 
+from dprk_stance import __version__
 from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
 from dprk_stance.label_options import LabelOptions
 from dprk_stance.models import StanceModel, load_model
+from dprk_stance.provenance import utc_now
 from dprk_stance.readers import (
     META_FIELDS,
     META_SOURCE_FIELDS,
@@ -173,6 +175,8 @@ def label_documents(
         "metadata": opts.metadata,
     }
 
+    citation = run_citation(model, identity["model"], inputs, opts, threshold)
+
     result = LabelResult(
         out=out, summary=paths["summary"], chart=paths["chart"], report=paths["report"]
     )
@@ -236,8 +240,45 @@ def label_documents(
     result.seconds = time.perf_counter() - started
     result.failures = [str(f) for f in failures]
     result.ignored = ignored
-    _finalise(paths, result, run_key, failures)
+    _finalise(paths, result, run_key, failures, citation)
     return result
+
+
+def run_citation(
+    model: StanceModel,
+    model_path: str,
+    inputs: Sequence[str | Path],
+    opts: LabelOptions,
+    threshold: float,
+) -> dict[str, Any]:
+    """What a labelling run needs to be cited and repeated: tool version, the model's content
+    hash and what it was trained from (commit, dirty flag, corpus version), inputs and every
+    option. The date (``labelled_at``, UTC) is added when the run's outputs are written.
+
+    A model saved before provenance was recorded gives None for what it was trained from.
+    """
+    trained = model.provenance or {}
+    git = trained.get("git") or {}
+    corpus = trained.get("corpus") or {}
+    return {
+        "tool": "dprk-stance",
+        "version": __version__,
+        "model": {
+            "path": model_path,
+            "kind": model.kind,
+            "content_sha256": model.content_sha256,
+            "trained_at": trained.get("trained_at"),
+            "commit": git.get("commit"),
+            "dirty": git.get("dirty"),
+            "corpus_version": corpus.get("version"),
+        },
+        "inputs": [str(i) for i in inputs],
+        "options": {
+            **asdict(opts),
+            "threshold": threshold,
+            "threshold_source": "model" if opts.threshold is None else "--threshold",
+        },
+    }
 
 
 def _progress(enabled: bool) -> Any:
@@ -409,7 +450,11 @@ def document_summary(
 
 
 def _finalise(
-    paths: dict[str, Path], result: LabelResult, run_key: dict[str, Any], failures: list[InputError]
+    paths: dict[str, Path],
+    result: LabelResult,
+    run_key: dict[str, Any],
+    failures: list[InputError],
+    citation: dict[str, Any],
 ) -> None:
     _convert(paths["work_passages"], paths["out"], PASSAGE_COLUMNS)
     _convert(paths["work_summary"], paths["summary"], SUMMARY_COLUMNS)
@@ -440,6 +485,7 @@ def _finalise(
         },
         "passages_per_s": result.passages_per_s,
         "run": run_key,
+        "citation": {**citation, "labelled_at": utc_now()},
         "outputs": {
             k: str(v) for k, v in paths.items() if not k.startswith("work") and k != "progress"
         },

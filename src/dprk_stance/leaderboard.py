@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from dprk_stance.card import write_evaluated_card
 from dprk_stance.config import Config
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_json, write_text
@@ -290,7 +291,8 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
 
 
 def leaderboard(cfg: Config) -> dict[str, Any]:
-    """Build and write ``reports/leaderboard.json`` (metrics) and ``leaderboard.md``."""
+    """Build and write ``reports/leaderboard.json`` (metrics) and ``leaderboard.md``, and
+    ``reports/model_cards/<name>.md``: each model's card with its evaluation."""
     board = build_leaderboard(cfg)
     reports = Path(cfg.paths.reports_dir)
     cv_file = reports / "cv.json"
@@ -302,6 +304,10 @@ def leaderboard(cfg: Config) -> dict[str, Any]:
     }
     write_json(reports / "leaderboard.json", board)
     write_text(reports / "leaderboard.md", render_markdown(board, timings, cv))
+    for name in cfg.evaluated:
+        write_evaluated_card(
+            Path(cfg.paths.models_dir) / name, board, reports / "model_cards" / f"{name}.md"
+        )
     return {
         "default_model": board["default_model"]["model"],
         **{

@@ -22,3 +22,18 @@ def prob_column(label: str) -> str:
 
 
 PROB_COLUMNS: tuple[str, ...] = tuple(prob_column(label) for label in LABELS)
+
+GUIDELINES = "docs/annotation-guidelines.md"
+# The one-sentence definitions of section 2 of the annotation guidelines, for model cards and
+# reports. The guidelines are the source: tests/test_stances.py fails when these differ from
+# their "**Definition.**" paragraphs, so edit the guidelines first and copy the sentence here.
+DEFINITIONS: dict[str, str] = {
+    "pro-decentralization": "Authority, means or rewards should pass *downward*: from the "
+    "state to enterprises, co-operative farms, banks, local bodies and the workers themselves.",
+    "pro-diversification": "External economic relations should *widen*: more partners, "
+    "regions and kinds of exchange.",
+    "conservative": "The centre should command, ideology should be guarded and the country "
+    "should live on its own resources; foreign trade figures as secondary, conditional or "
+    "risky.",
+    "none": "The passage urges, grants and approves none of the three directions.",
+}

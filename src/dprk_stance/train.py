@@ -12,11 +12,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from dprk_stance.card import write_model_card
 from dprk_stance.config import Config
 from dprk_stance.data import read_split
 from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
 from dprk_stance.models.base import SUMMARY_FILE
+from dprk_stance.provenance import corpus_facts, git_state, utc_now
+from dprk_stance.stances import LABELS
 
 log = logging.getLogger(__name__)
 
@@ -71,8 +76,28 @@ def _open_live(directory: Path) -> Any:
     return Live(dir=str(directory), dvcyaml=False, save_dvc_exp=False)
 
 
+def provenance(cfg: Config, splits: dict[str, pd.DataFrame]) -> dict[str, Any]:
+    """What a model was trained from: commit, corpus version, passages per split and label."""
+    return {
+        "trained_at": utc_now(),
+        "git": git_state(),
+        "corpus": corpus_facts(Path(cfg.paths.processed_dir) / "ingest_report.json"),
+        "training_data": {
+            split: {
+                "passages": len(frame),
+                "labels": {label: int((frame["label"] == label).sum()) for label in LABELS},
+            }
+            for split, frame in splits.items()
+        },
+    }
+
+
 def train(cfg: Config, name: str) -> dict[str, Any]:
-    """Train ``name`` (one of ``models``) and write ``models/<name>/``."""
+    """Train ``name`` (one of ``models``) and write ``models/<name>/``.
+
+    The directory holds the model, ``stance_model.json`` (with the provenance of this run),
+    ``training_summary.json`` and the train-time model card ``README.md``.
+    """
     if name not in cfg.models and name != "ensemble":
         raise ValueError(f"model {name!r} is not listed in params 'models' {list(cfg.models)}")
     seed_everything(cfg.seed)
@@ -84,8 +109,10 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
         live.log_metric("summary/temperature", model.temperature, plot=False)
         live.log_metric("summary/dev_accuracy", summary["dev_accuracy_at_fit"], plot=False)
     out = Path(cfg.paths.models_dir) / name
+    model.provenance = provenance(cfg, {"train": train_df, "dev": dev_df})
     model.save(out)
     write_json(out / SUMMARY_FILE, summary)
+    write_model_card(out, name)
     return summary
 
 

@@ -24,18 +24,20 @@ from dprk_stance.stances import LABELS, NO_STANCE_ID
 
 MODEL_FILE = "stance_model.json"
 SUMMARY_FILE = "training_summary.json"  # facts of the training run, written by train
+CARD_FILE = "README.md"  # the model card (dprk_stance.card), written by train
 FORMAT_VERSION = 2
-# Written beside the model but not part of its identity: timings and the sidecar itself.
-_NOT_HASHED = {MODEL_FILE, "training_summary.json", "README.md"}
+# Written beside the model but not part of its identity: timings, the sidecar itself (with
+# the provenance of the training run) and the model card.
+_NOT_HASHED = {MODEL_FILE, SUMMARY_FILE, CARD_FILE}
 
 
 def content_hash(model_dir: str | Path) -> str:
     """SHA-256 of what a model computes with: every file's relative name and content.
 
     NPZ archives are hashed by their arrays (name, dtype, shape, bytes), not their zip bytes,
-    which carry timestamps; the sidecar and the training summary are left out. A retrain with
-    the same seed and data therefore gets the same hash, and a citation of it survives a
-    fresh clone.
+    which carry timestamps; the sidecar, the training summary and the model card (README.md)
+    are left out. A retrain with the same seed and data therefore gets the same hash, and a
+    citation of it survives a fresh clone.
     """
     import hashlib
 
@@ -128,6 +130,9 @@ class StanceModel(abc.ABC):
         self.live: Any = None
         self.relevance: Any = None  # a RelevanceGate fitted by the train stage, or None
         self.content_sha256: str | None = None  # recorded at save time (content_hash)
+        # Set by the train stage (commit, corpus, training data, time); saved in the sidecar,
+        # outside the hashed content. None for models built outside the pipeline.
+        self.provenance: dict[str, Any] | None = None
 
     # --- to implement -------------------------------------------------------------------
     @abc.abstractmethod
@@ -207,11 +212,14 @@ class StanceModel(abc.ABC):
         if self.relevance is not None:
             self.relevance.save(path)
         params = asdict(self.params) if is_dataclass(self.params) else dict(self.params)
+        # Hashed before the sidecar is written; the sidecar, the training summary and the
+        # model card (README.md) are outside the hash, so writing them later changes nothing.
+        self.content_sha256 = content_hash(path)
         write_json(
             path / MODEL_FILE,
             {
                 "format": FORMAT_VERSION,
-                "content_sha256": content_hash(path),
+                "content_sha256": self.content_sha256,
                 "kind": self.kind,
                 "labels": list(LABELS),
                 "temperature": self.temperature,
@@ -221,6 +229,7 @@ class StanceModel(abc.ABC):
                 "seed": self.seed,
                 "params": params,
                 "dprk_stance_version": __version__,
+                "provenance": self.provenance,
             },
         )
 
@@ -258,6 +267,7 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
     except KeyError as exc:
         raise ModelLoadError(f"{path / MODEL_FILE}: missing {exc.args[0]!r}") from None
     model.content_sha256 = meta.get("content_sha256")
+    model.provenance = meta.get("provenance")
     model._load_files(path)
     from dprk_stance.models.relevance import RelevanceGate
 
