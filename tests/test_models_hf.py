@@ -49,7 +49,7 @@ def test_saved_transformer_scores_on_onnx_runtime_like_pytorch(trained, tmp_path
     onnx_logits = model.scores(TEXTS)  # builds and caches the fp32 graph
     assert model._session is not None
     assert len(list((tmp_path / "cache" / "onnx").glob("*.fp32.onnx"))) == 1
-    torch_model = model._torch_model()
+    torch_model = model.torch_model()
     model._session = None
     torch_logits = model.scores(TEXTS)  # model.model is set: the PyTorch path
     assert torch_model is model.model

@@ -236,7 +236,7 @@ class TransformerModel(StanceModel):
         options.inter_op_num_threads = 1
         return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
-    def _torch_model(self) -> Any:
+    def torch_model(self) -> Any:
         """The PyTorch model: the one just fitted, or loaded from the safetensors weights."""
         if self.model is None:
             from transformers import AutoModelForSequenceClassification
@@ -254,7 +254,7 @@ class TransformerModel(StanceModel):
         import warnings
 
         torch = import_torch()
-        model = self._torch_model()
+        model = self.torch_model()
         sample = self.tokenizer.encode(["onnx export", "a second, longer sample text"], 16)
         width = max(len(e.ids) for e in sample)
 
@@ -302,9 +302,17 @@ class TransformerModel(StanceModel):
                 root.setLevel(level)
             return quantised.read_bytes()
 
+    def auto_tokenizer(self) -> Any:
+        """The ``transformers`` tokenizer: the one fitted with, or loaded from the folder."""
+        if getattr(self, "hf_tokenizer", None) is None:  # loaded, not fitted, here
+            from transformers import AutoTokenizer
+
+            self.hf_tokenizer = AutoTokenizer.from_pretrained(self._dir)
+        return self.hf_tokenizer
+
     def _save_files(self, path: Path) -> None:
-        self.model.save_pretrained(path)  # safetensors
-        self.hf_tokenizer.save_pretrained(path)
+        self.torch_model().save_pretrained(path)  # safetensors
+        self.auto_tokenizer().save_pretrained(path)
 
     def _load_files(self, path: Path) -> None:
         config = json.loads((path / "config.json").read_text(encoding="utf-8"))
