@@ -49,6 +49,31 @@ def test_leaderboard_figures_recompute_from_predictions(trained, board):
     assert board["corpus_version"] and board["default_model"]["by"] == "style-shift"
 
 
+def test_calibration_before_and_after_recompute_from_raw_scores(trained, board):
+    from dprk_stance.calibrate import expected_calibration_error, probabilities
+    from dprk_stance.models import load_model
+
+    rows = {(r["model"], r["set"]): r for r in board["calibration"]}
+    assert {m for m, _ in rows} == set(trained.evaluated)
+    row = rows[("tfidf-logreg", "in-domain")]
+    assert row["before"]["temperature"] == 1.0
+    assert row["before"]["abstain_threshold"] == trained.calibration.abstain_threshold
+    model = load_model(Path(trained.paths.models_dir) / "tfidf-logreg")
+    assert row["after"]["abstain_threshold"] == pytest.approx(model.abstain_threshold)
+    test = pd.read_parquet(Path(trained.paths.splits_dir) / "test.parquet")
+    y = test["label"].map(LABEL2ID).to_numpy()
+    raw = probabilities(model.scores(test["text"].tolist()), 1.0)
+    assert row["before"]["ece"] == pytest.approx(expected_calibration_error(raw, y))
+    # the raw softmax at the fixed threshold flags what its own confidence says
+    flagged = (raw.max(1) < trained.calibration.abstain_threshold) | (raw.argmax(1) == 3)
+    stance = y != 3
+    if row["before"]["stance_flagged"] is not None:
+        # off-topic passages are flagged too, so this is a lower bound
+        assert row["before"]["stance_flagged"] >= flagged[stance].mean() - 1e-9
+    md = (Path(trained.paths.reports_dir) / "leaderboard.md").read_text(encoding="utf-8")
+    assert "## Calibration: before → after" in md
+
+
 def test_model_cards_carry_the_leaderboard_figures(trained, board):
     import yaml
 

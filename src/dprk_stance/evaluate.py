@@ -225,10 +225,30 @@ def _scores_for(model: StanceModel, texts: list[str]) -> tuple[np.ndarray, float
     return logits, time.perf_counter() - started
 
 
+# The trust metrics also reported "before calibration": raw softmax, fixed threshold.
+BEFORE_CALIBRATION = (
+    "ece",
+    "confident_errors_per_100",
+    "aurc",
+    "stance_flagged",
+    "no_stance_flagged_recall",
+    "confident_stance_precision",
+)
+
+
 def evaluate_model(
-    model: StanceModel, sets: list[GoldSet], n_bins: int, confident: float
+    model: StanceModel,
+    sets: list[GoldSet],
+    n_bins: int,
+    confident: float,
+    baseline_threshold: float | None = None,
 ) -> tuple[dict[str, Any], dict[str, pd.DataFrame], dict[str, float]]:
-    """Score ``model`` on each set: metrics per set, prediction tables, seconds per set."""
+    """Score ``model`` on each set: metrics per set, prediction tables, seconds per set.
+
+    With ``baseline_threshold``, each set's metrics also carry ``before_calibration``: the
+    :data:`BEFORE_CALIBRATION` metrics of the uncalibrated softmax (temperature 1) flagged at
+    that fixed threshold, beside the model's calibrated, dev-fitted ones.
+    """
     metrics: dict[str, Any] = {}
     tables: dict[str, pd.DataFrame] = {}
     seconds: dict[str, float] = {}
@@ -242,6 +262,19 @@ def evaluate_model(
         entry["ece_uncalibrated"] = expected_calibration_error(
             raw, gold.frame["label"].map(LABEL2ID).to_numpy(), n_bins
         )
+        if baseline_threshold is not None:
+            before = trust_metrics(
+                prediction_table(
+                    gold.frame, model.assess(texts, threshold=baseline_threshold, probs=raw)
+                ),
+                n_bins,
+                confident,
+            )
+            entry["before_calibration"] = {
+                "temperature": 1.0,
+                "abstain_threshold": baseline_threshold,
+                **{k: before[k] for k in BEFORE_CALIBRATION},
+            }
         entry["rejected_rows"] = len(gold.rejects)
         if "difficulty" in table.columns and (table["difficulty"] == "hard").any():
             hard = table[table["difficulty"] == "hard"]
@@ -268,7 +301,11 @@ def evaluate(cfg: Config, name: str) -> dict[str, Any]:
     test_texts = sets[0].frame["text"].tolist()
     model.scores(test_texts[: min(8, len(test_texts))])  # warm-up: first-call allocations
     metrics, tables, seconds = evaluate_model(
-        model, sets, cfg.evaluate.n_bins, cfg.evaluate.confident
+        model,
+        sets,
+        cfg.evaluate.n_bins,
+        cfg.evaluate.confident,
+        baseline_threshold=cfg.calibration.abstain_threshold,
     )
     metrics = {
         "model": name,

@@ -159,6 +159,36 @@ def choose_default(sets: dict[str, Any], by: str) -> dict[str, Any]:
     }
 
 
+def calibration_effect(cfg: Config, set_names: list[str]) -> list[dict[str, Any]]:
+    """Per model and set, the trust metrics before calibration (raw softmax, the fixed
+    threshold) and after (temperature and threshold fitted on dev), from the evaluate
+    stage's ``metrics/<model>.json``; models whose metrics lack them are left out."""
+    rows = []
+    for name in cfg.evaluated:
+        file = Path(cfg.paths.metrics_dir) / f"{name}.json"
+        if not file.is_file():
+            continue
+        metrics = read_json(file)
+        for set_name in set_names:
+            entry = metrics.get("sets", {}).get(set_name, {})
+            before = entry.get("before_calibration")
+            if before is None:
+                continue
+            rows.append(
+                {
+                    "model": name,
+                    "set": set_name,
+                    "before": before,
+                    "after": {
+                        "temperature": metrics["temperature"],
+                        "abstain_threshold": metrics["abstain_threshold"],
+                        **{k: entry[k] for k in before if k in entry},
+                    },
+                }
+            )
+    return rows
+
+
 def build_leaderboard(cfg: Config) -> dict[str, Any]:
     cc = cfg.compare
     boot = {"n_samples": cc.bootstrap_samples, "confidence": cc.confidence, "seed": cfg.seed}
@@ -170,6 +200,7 @@ def build_leaderboard(cfg: Config) -> dict[str, Any]:
     ingest_report = Path(cfg.paths.processed_dir) / "ingest_report.json"
     corpus = read_json(ingest_report) if ingest_report.is_file() else {}
     return {
+        "calibration": calibration_effect(cfg, order),
         "corpus_version": corpus.get("corpus_version"),
         "corpus_passages": corpus.get("rows_kept"),
         "bootstrap": boot,
@@ -228,6 +259,34 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
     return "\n".join(lines)
 
 
+def render_calibration(rows: list[dict[str, Any]]) -> str:
+    """Before → after calibration, per model and set."""
+
+    def pair(row: dict[str, Any], key: str, digits: int = 3) -> str:
+        return f"{_f(row['before'].get(key), digits)} → {_f(row['after'].get(key), digits)}"
+
+    lines = [
+        "## Calibration: before → after",
+        "",
+        "Before: the raw softmax (temperature 1) flagged at the fixed "
+        "`calibration.abstain_threshold`. After: temperature and abstention threshold fitted "
+        "on the dev split (`calibration.abstain_max_flagged`), never on a test set.",
+        "",
+        "| model | set | temperature | threshold | ECE | errors≥0.9 /100 | AURC "
+        "| stance flagged | no-stance flagged | confident precision |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        lines.append(
+            f"| {r['model']} | {r['set']} | {pair(r, 'temperature', 2)} "
+            f"| {pair(r, 'abstain_threshold', 2)} | {pair(r, 'ece')} "
+            f"| {pair(r, 'confident_errors_per_100', 1)} | {pair(r, 'aurc')} "
+            f"| {pair(r, 'stance_flagged')} | {pair(r, 'no_stance_flagged_recall')} "
+            f"| {pair(r, 'confident_stance_precision')} |"
+        )
+    return "\n".join(lines)
+
+
 def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str, Any]) -> str:
     """The leaderboard as Markdown: one table per evaluation set, tests, leakage, cost."""
     boot = board["bootstrap"]
@@ -252,6 +311,8 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
     ]
     for set_name, entry in board["sets"].items():
         lines += ["", render_set(set_name, entry, boot)]
+    if board.get("calibration"):
+        lines += ["", render_calibration(board["calibration"])]
     leak = board["leakage"]
     lines += ["", "## Leakage check (in-domain)", ""]
     if leak["available"]:
