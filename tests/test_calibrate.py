@@ -53,8 +53,8 @@ def test_abstain_threshold_is_the_highest_within_the_flagging_budget():
     # the no-stance passage's confidence plays no part
     conf[-1] = 0.9999
     assert fit_abstain_threshold(conf, anyway, gold_stance, 0.3) == 0.65
-    # a budget the passages flagged anyway already exceed: no confidence abstention
-    assert fit_abstain_threshold(conf, anyway, gold_stance, 0.05) == 0.0
+    # a budget the passages flagged anyway already exceed: no threshold can meet it
+    assert fit_abstain_threshold(conf, anyway, gold_stance, 0.05) is None
 
 
 def test_abstain_threshold_refuses_a_dev_split_without_stances():

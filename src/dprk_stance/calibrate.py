@@ -39,7 +39,7 @@ def fit_abstain_threshold(
     flagged_anyway: np.ndarray,
     gold_stance: np.ndarray,
     max_flagged: float,
-) -> float:
+) -> float | None:
     """The highest confidence threshold that flags at most ``max_flagged`` of the stance passages.
 
     A passage is flagged ``uncertain`` when its confidence is below the threshold or it is
@@ -50,9 +50,10 @@ def fit_abstain_threshold(
 
     ``confidence``, ``flagged_anyway``, ``gold_stance``: (n,) arrays for the dev passages
     (max calibrated probability; bool; bool, true where the gold label is one of the three
-    stances). Returns a threshold in [0, 1]: 0.0 when the passages flagged anyway already
-    exceed the budget (no confidence abstention can help), 1.0 never. Raises ``ValueError``
-    when there is no gold stance passage or the budget is outside (0, 1).
+    stances). Returns a threshold in [0, 1], or ``None`` when the passages flagged anyway
+    already exceed the budget (no threshold can meet it; the caller falls back to a fixed
+    one). Raises ``ValueError`` when there is no gold stance passage or the budget is outside
+    (0, 1).
     """
     if not 0 < max_flagged < 1:
         raise ValueError(f"max_flagged must lie in (0, 1), got {max_flagged}")
@@ -64,7 +65,7 @@ def fit_abstain_threshold(
     conf = confidence[gold_stance]
     budget = int(np.floor(max_flagged * len(conf) + 1e-9))
     if base.sum() > budget:
-        return 0.0
+        return None
     # Candidates: the stance passages' own confidences. A threshold t flags those below t;
     # the best t is the largest that keeps base + newly flagged within budget.
     best = 0.0

@@ -169,7 +169,13 @@ def _training_data(provenance: dict[str, Any]) -> list[str]:
         ]
     files = (corpus or {}).get("files") or []
     lines.append("")
-    if files and all(str(f).startswith(BUNDLED_CORPUS_DIR) for f in files):
+    if not files:
+        lines.append(
+            "**Limits.** No training corpus is recorded with this model (it predates "
+            "provenance records, or was trained outside the pipeline): what it was trained "
+            "on is not known to this card."
+        )
+    elif all(str(f).startswith(BUNDLED_CORPUS_DIR) for f in files):
         lines.append(
             "**Limits.** The bundled corpus is *authored*, not sampled: every passage is "
             "original writing in the register of the journals, written and labelled for this "
@@ -205,18 +211,19 @@ def _how_to_cite(name: str, meta: dict[str, Any], provenance: dict[str, Any]) ->
         "",
         "Cite the model by its content hash: it identifies the weights and vocabulary the "
         "model computes with (every file of this directory except `stance_model.json`, "
-        "`training_summary.json` and this card); the same seed and data give the same hash.",
+        "`training_summary.json` and this card); the same seed, data and thread count give the "
+        "same hash (the neural models' floating-point sums depend on the thread count).",
         "",
         f"* model: `{name}` ({meta.get('kind')}), content SHA-256 `{sha}`",
         f"* trained with dprk-stance {version}, {commit}",
-        f"* corpus version `{corpus.get('version')}`",
+        f"* corpus version `{corpus.get('version') or 'unrecorded'}`",
         f"* trained at {provenance.get('trained_at', 'an unrecorded time')}",
         "",
         "```bibtex",
         f"@misc{{dprk_stance_{name.replace('-', '_')}_{(sha or 'unhashed')[:12]},",
         f"  title  = {{dprk-stance model {name} ({meta.get('kind')})}},",
         f"  note   = {{dprk-stance {version}; model content SHA-256 {sha}; corpus version "
-        f"{corpus.get('version')}"
+        f"{corpus.get('version') or 'unrecorded'}"
         + (f"; commit {git['commit'][:12]}{' (dirty)' if git['dirty'] else ''}" if git else "")
         + "}",
         "}",
@@ -339,7 +346,7 @@ def render_card(
         "examples (reports, statistics, definitions, ceremonies, document furniture), not "
         "inferred from a flat distribution over three stances. A passage is flagged "
         f"`no_stance` when `{NO_STANCE}` is the most probable class, and `uncertain` when it "
-        f"has no stance, when its calibrated confidence is below {_f(threshold, 2)} (the "
+        f"has no stance, when its calibrated confidence is below {_f(threshold, 4)} (the "
         "abstention threshold stored with the model; `--threshold` overrides it)"
         + (
             ", or when the relevance gate finds it unlike the training passages (mean cosine "
@@ -360,8 +367,14 @@ def render_card(
         + f"; {summary.get('train_passages')} training passages, "
         f"{summary.get('dev_passages')} dev passages, {_f(summary.get('train_seconds'), 1)} s "
         "to fit.",
-        f"* temperature scaling fitted on dev: T = {_f(meta.get('temperature'))}; "
-        f"abstention threshold {_f(threshold, 2)}.",
+        (
+            f"* temperature scaling fitted on dev: T = {_f(meta.get('temperature'), 4)}; "
+            if meta.get("temperature") not in (None, 1.0)
+            else "* no temperature scaling (T = 1); "
+        )
+        + f"abstention threshold {_f(threshold, 4)}, "
+        + (summary.get("abstain_threshold_rule") or "set by the train stage")
+        + ".",
         f"* on dev, at fit time: accuracy {_f(summary.get('dev_accuracy_at_fit'))}, "
         f"macro-F1 {_f(summary.get('dev_macro_f1_at_fit'))}. Dev also chose the temperature, "
         "the relevance gate and (for the transformer) the stopping epoch, so these figures "

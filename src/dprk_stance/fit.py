@@ -7,6 +7,7 @@ calibrated probabilities and the same ``uncertain`` flags.
 
 from __future__ import annotations
 
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from dprk_stance.data import encode_labels
 from dprk_stance.models import StanceModel, build_model
 from dprk_stance.stances import NO_STANCE_ID
 from dprk_stance.stats import macro_f1
+
+log = logging.getLogger(__name__)
 
 
 def seed_everything(seed: int) -> None:
@@ -70,19 +73,7 @@ def fit_model(
             train_df["text"].tolist(), dev_df["text"].tolist()
         )
         relevance = {"relevance_threshold": model.relevance.threshold}
-    model.abstain_threshold = cfg.calibration.abstain_threshold
-    if cfg.calibration.abstain_max_flagged > 0:
-        dev = model.assess(
-            dev_df["text"].tolist(),
-            threshold=0.0,
-            probs=probabilities(dev_logits, model.temperature),
-        )
-        model.abstain_threshold = fit_abstain_threshold(
-            dev.confidence,
-            dev.no_stance | dev.off_topic,
-            dev_y != NO_STANCE_ID,
-            cfg.calibration.abstain_max_flagged,
-        )
+    model.abstain_threshold, rule = _abstain_threshold(cfg, model, dev_df, dev_logits, dev_y)
     summary = {
         "model": name,
         "train_passages": len(train_df),
@@ -90,9 +81,41 @@ def fit_model(
         "train_seconds": round(fit_seconds, 3),
         "temperature": model.temperature,
         "abstain_threshold": model.abstain_threshold,
+        "abstain_threshold_rule": rule,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
         "dev_macro_f1_at_fit": macro_f1(dev_y, dev_logits.argmax(axis=1)),
         **relevance,
         **info,
     }
     return model, summary
+
+
+def _abstain_threshold(
+    cfg: Config, model: StanceModel, dev_df: pd.DataFrame, dev_logits: np.ndarray, dev_y: Any
+) -> tuple[float, str]:
+    """The abstention threshold and, in words, how it was set (for the summary and card)."""
+    fixed = cfg.calibration.abstain_threshold
+    budget = cfg.calibration.abstain_max_flagged
+    if budget <= 0:
+        return fixed, "fixed (calibration.abstain_threshold)"
+    dev = model.assess(
+        dev_df["text"].tolist(), threshold=0.0, probs=probabilities(dev_logits, model.temperature)
+    )
+    stance = dev_y != NO_STANCE_ID
+    anyway = dev.no_stance | dev.off_topic
+    fitted = fit_abstain_threshold(dev.confidence, anyway, stance, budget)
+    if fitted is None:
+        share = float(anyway[stance].mean())
+        log.warning(
+            "%s: %.1f %% of dev stance passages are flagged no-stance or off-topic, over the "
+            "%.0f %% budget; using the fixed threshold %.2f",
+            model.kind,
+            100 * share,
+            100 * budget,
+            fixed,
+        )
+        return fixed, (
+            f"fixed (calibration.abstain_threshold): {share:.1%} of dev stance passages are "
+            f"flagged no-stance or off-topic, over the {budget:.0%} budget"
+        )
+    return fitted, f"fitted on dev: the highest flagging at most {budget:.0%} of stance passages"
