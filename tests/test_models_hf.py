@@ -28,7 +28,7 @@ def test_fast_tokenizer_matches_the_transformers_tokenizer(tiny_bert, max_length
     assert [e.ids for e in ours] == reference["input_ids"]
     assert [e.attention_mask for e in ours] == reference["attention_mask"]
     assert [e.type_ids for e in ours] == reference["token_type_ids"]
-    assert load_tokenizer(tiny_bert).pad_id == reference.get("pad_token_id", 0) or 0
+    assert load_tokenizer(tiny_bert).pad_id == AutoTokenizer.from_pretrained(tiny_bert).pad_token_id
 
 
 def test_token_count_is_untruncated_and_counts_special_tokens(tiny_bert):
@@ -73,3 +73,30 @@ def test_predicting_with_a_cached_graph_imports_neither_torch_nor_transformers(t
     second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "[]", second.stdout
+
+
+def test_empty_input_scores_to_an_empty_four_column_array(trained):
+    from dprk_stance.models import load_model
+
+    model = load_model(Path(trained.paths.models_dir) / "transformer")
+    assert model.scores([]).shape == (0, 4)
+    assert model.assess([]).probs.shape == (0, 4)
+
+
+def test_changed_weights_are_refused_rather_than_cached_under_the_old_hash(
+    trained, tmp_path, monkeypatch
+):
+    import shutil
+
+    monkeypatch.setenv("DPRK_STANCE_CACHE", str(tmp_path / "cache"))
+    from dprk_stance.models import load_model
+    from dprk_stance.models.base import ModelLoadError
+
+    copy = shutil.copytree(Path(trained.paths.models_dir) / "transformer", tmp_path / "m")
+    import json
+
+    config = json.loads((copy / "config.json").read_text())
+    (copy / "config.json").write_text(json.dumps({**config, "edited": True}))
+    model = load_model(copy)
+    with pytest.raises(ModelLoadError, match="changed since the model was saved"):
+        model.scores(["a passage"])

@@ -46,15 +46,22 @@ def set_threads(threads: int) -> None:
     torch imported later and for ONNX Runtime sessions; never imports torch itself.
     """
     global _THREADS
-    _THREADS = threads if threads > 0 else (os.cpu_count() or 1)
+    _THREADS = threads if threads > 0 else _available_cores()
     torch = sys.modules.get("torch")
     if torch is not None and torch.get_num_threads() != _THREADS:
         torch.set_num_threads(_THREADS)
 
 
+def _available_cores() -> int:
+    """Cores this process may run on (CPU affinity and cgroup-pinned sets included)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def num_threads() -> int:
-    """The intra-op thread count set by :func:`set_threads` (all cores if never set)."""
-    return _THREADS or os.cpu_count() or 1
+    """The intra-op thread count set by :func:`set_threads` (all available cores if unset)."""
+    return _THREADS or _available_cores()
 
 
 def import_torch() -> Any:
@@ -113,12 +120,15 @@ def load_tokenizer(model_dir: str | Path) -> FastTokenizer:
     backend = Tokenizer.from_file(str(folder / "tokenizer.json"))
     backend.no_padding()
     backend.no_truncation()
-    pad = "[PAD]"
-    config = folder / "tokenizer_config.json"
-    if config.is_file():
-        token = json.loads(config.read_text(encoding="utf-8")).get("pad_token") or pad
-        pad = token["content"] if isinstance(token, dict) else token
-    pad_id = backend.token_to_id(pad)
+    pad = None
+    for name in ("tokenizer_config.json", "special_tokens_map.json"):
+        config = folder / name
+        if pad is None and config.is_file():
+            token = json.loads(config.read_text(encoding="utf-8")).get("pad_token")
+            pad = token["content"] if isinstance(token, dict) else token
+            if json.loads(config.read_text(encoding="utf-8")).get("truncation_side") == "left":
+                raise ValueError(f"{config}: left truncation is not supported")
+    pad_id = backend.token_to_id(pad or "[PAD]")
     return FastTokenizer(backend, 0 if pad_id is None else int(pad_id))
 
 

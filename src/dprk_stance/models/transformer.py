@@ -182,6 +182,8 @@ class TransformerModel(StanceModel):
         """(n, 4) logits. A saved model runs on ONNX Runtime (the fp32 graph, or int8 after
         :meth:`quantize`), built once from its safetensors weights and cached by content
         hash; a model fitted in this process and not yet saved runs on PyTorch."""
+        if len(texts) == 0:
+            return np.zeros((0, len(ID2LABEL)), dtype=np.float32)
         if self._session is None and self.model is None:
             self._session = self._onnx_session(int8=False)
         if self._session is not None:
@@ -222,19 +224,40 @@ class TransformerModel(StanceModel):
 
         kind = "int8" if int8 else "fp32"
         cached = onnx_cache_dir() / f"{self.content_sha256}.{kind}.onnx"
-        if self.content_sha256 is None or not cached.is_file():
+        if self.content_sha256 is not None and cached.is_file():
+            graph = cached.read_bytes()
+        else:
             graph = self._export(int8=int8)
             if self.content_sha256 is not None:
-                from dprk_stance.fsutil import atomic_path
-
-                with atomic_path(cached) as tmp:
-                    tmp.write_bytes(graph)
-        else:
-            graph = cached.read_bytes()
+                self._cache_graph(cached, graph)
         options = ort.SessionOptions()
         options.intra_op_num_threads = num_threads()
         options.inter_op_num_threads = 1
         return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
+
+    def _cache_graph(self, cached: Path, graph: bytes) -> None:
+        """Write an exported graph to the cache, keyed by the model's content hash.
+
+        The weights are hashed again first (once per cache miss): a graph exported from
+        weights that no longer match the recorded hash would otherwise be served to the real
+        model later. A read-only cache only costs the next run another export.
+        """
+        import logging
+
+        from dprk_stance.fsutil import atomic_path
+        from dprk_stance.models.base import ModelLoadError, content_hash
+
+        actual = content_hash(self._dir)
+        if actual != self.content_sha256:
+            raise ModelLoadError(
+                f"{self._dir}: files changed since the model was saved (content hash "
+                f"{actual[:12]}, recorded {str(self.content_sha256)[:12]}); retrain or restore it"
+            )
+        try:
+            with atomic_path(cached) as tmp:
+                tmp.write_bytes(graph)
+        except OSError as exc:
+            logging.getLogger(__name__).warning("ONNX graph not cached (%s): %s", cached, exc)
 
     def torch_model(self) -> Any:
         """The PyTorch model: the one just fitted, or loaded from the safetensors weights."""
