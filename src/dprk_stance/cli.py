@@ -255,6 +255,34 @@ def _cmd_explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from dprk_stance.report import ReportOptions, build_report
+
+    options = ReportOptions(
+        period=args.period,
+        model=args.model,
+        evidence_per_cell=args.evidence,
+        bootstrap_samples=args.bootstrap,
+        seed=args.seed,
+        highlight_limit=args.highlight_limit,
+    )
+    result = build_report(args.runs, args.out, options)
+    print(
+        f"report on {result.passages} passages in {result.documents} documents, per "
+        f"{result.period} ({result.seconds:.1f} s): {result.index}"
+    )
+    for point in result.turning_points:
+        print(
+            f"  turning point: new segment from {point['period']} ({point['before']} | "
+            f"{point['after']})"
+        )
+    if not result.turning_points:
+        print("  no turning point detected")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from dprk_stance.agreement import compare_runs, read_labelled, render_text
     from dprk_stance.fsutil import write_json
@@ -374,6 +402,38 @@ def build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--steps", type=int, default=32, help="Integrated Gradients steps")
     exp.add_argument("--json", action="store_true", help="every word with span and weight")
     exp.set_defaults(func=_cmd_explain)
+
+    rep = sub.add_parser(
+        "report",
+        help="the narrative over time: an HTML report over labelling outputs",
+        description="Stance shares over time with document-bootstrap intervals, turning "
+        "points (ruptures PELT), evidence passages with highlighted words, a filterable "
+        "documents table and a how-to-cite block, in a self-contained DIR/index.html; "
+        "figures as PNG and SVG, tables as CSV (shares also as LaTeX).",
+    )
+    rep.add_argument("runs", nargs="+", metavar="RUN", help="outputs of `dprk-stance label`")
+    rep.add_argument("--out", required=True, help="report folder (index.html goes there)")
+    rep.add_argument(
+        "--period",
+        choices=["month", "quarter", "year"],
+        default=None,
+        help="period of the time series (default: from the span of the dates)",
+    )
+    rep.add_argument(
+        "--model",
+        default=None,
+        help="model directory for word highlighting (default: the one the run report names)",
+    )
+    rep.add_argument("--evidence", type=int, default=3, help="passages per stance and period")
+    rep.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    rep.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    rep.add_argument(
+        "--highlight-limit",
+        type=int,
+        default=3000,
+        help="confident passages highlighted in the documents table besides the evidence",
+    )
+    rep.set_defaults(func=_cmd_report)
 
     cmp_ = sub.add_parser(
         "compare",
