@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -76,6 +79,32 @@ def synthetic_run(seed: int = 0, docs_per_month: int = 8, per_doc: int = 6) -> p
     return pd.DataFrame(rows, columns=list(PASSAGE_COLUMNS))
 
 
+def _unbalanced_tags(html: str) -> list[str]:
+    """End tags that do not close the open element (void and optional-end tags allowed)."""
+    from html.parser import HTMLParser
+
+    void = {"meta", "img", "br", "input", "link", "hr"}
+    optional = {"p", "li", "option", "tr", "td", "th"}
+    stack: list[str] = []
+    errors: list[str] = []
+
+    class Parser(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if tag not in void:
+                stack.append(tag)
+
+        def handle_endtag(self, tag):
+            while stack and stack[-1] != tag and stack[-1] in optional:
+                stack.pop()
+            if stack and stack[-1] == tag:
+                stack.pop()
+            else:
+                errors.append(f"</{tag}> at {self.getpos()}")
+
+    Parser().feed(html)
+    return errors + [f"<{t}> not closed" for t in stack if t not in optional]
+
+
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     root = tmp_path_factory.mktemp("report")
@@ -98,6 +127,7 @@ def test_writes_a_self_contained_page_figures_and_tables(built):
     fetched = re.findall(r"""(?:src|href)\s*=\s*["']?\s*((?:https?:)?//[^"'\s>]*)""", html)
     assert fetched == []
     assert "<link" not in html and "@import" not in html
+    assert _unbalanced_tags(html) == []
     for stem in ("stance_mix", "shares", "counts", "stance_mix_by_source"):
         for ext in ("png", "svg"):
             figure = result.out / "figures" / f"{stem}.{ext}"
@@ -248,3 +278,20 @@ def test_undated_run_and_highlighting_with_a_model(tmp_path):
     assert manifest["period"] == "all" and manifest["turning_points"] == []
     # the model's hash differs from the one the run records: said so
     assert "not the model that labelled the runs" in html
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node to run the page's script")
+def test_filters_change_the_visible_rows(built):
+    """The documents table's plain JavaScript, run in node against a DOM stub."""
+    frame, result = built
+    script = Path(__file__).parent / "js" / "report_filters.js"
+    done = subprocess.run(
+        ["node", str(script), str(result.index)], capture_output=True, text=True, check=True
+    )
+    counts = json.loads(done.stdout)
+    confident = int((~frame["uncertain"] & frame["label"].isin(STANCES)).sum())
+    conservative = int((~frame["uncertain"] & (frame["label"] == "conservative")).sum())
+    assert counts["all"] == [f"{len(frame)} of {len(frame)} passages match (showing 300)", 300]
+    assert counts["confident"][0].startswith(f"{confident} of {len(frame)} passages match")
+    assert counts["conservative"][0].startswith(f"{conservative} of {len(frame)}")
+    assert counts["conservative"][1] == min(conservative, 300)

@@ -22,7 +22,8 @@ Time. A document's period comes from its ``date`` (``label`` carries it from the
 only a ``year`` is placed when the period is a year. Undated documents are counted and left
 out of the time series; without any dates the report has one period, ``all``. The period is
 a month when the dates span at most two years, a quarter up to eight, else a year (so a
-chart has roughly 8 to 40 points); ``--period`` overrides.
+chart has roughly 8 to 40 points), and coarser while the median period holds fewer than 10
+confident stance passages; ``--period`` overrides.
 
 Intervals. 95 % percentile intervals from a bootstrap that resamples whole *documents*
 within each period (passages of one document are not independent; resampling passages
@@ -240,6 +241,28 @@ def choose_period(dates: pd.Series) -> str:
     if days <= 8 * 366:
         return "quarter"
     return "year"
+
+
+MIN_STANCE_PASSAGES = 10  # median confident stance passages per period, or coarser periods
+
+
+def _coarsen_for_sparse_data(passages: pd.DataFrame, period: str, notes: list[str]) -> str:
+    """A coarser period while the median period has fewer than MIN_STANCE_PASSAGES
+    confident stance passages (a stance mix of 3 passages says nothing)."""
+    stance = passages["label"].isin(STANCES) & ~passages["uncertain"]
+    chosen = period
+    for candidate in PERIODS[PERIODS.index(period) :]:
+        chosen = candidate
+        labels = assign_periods(passages, candidate)
+        per_period = stance.groupby(labels).sum()
+        if per_period.empty or per_period.median() >= MIN_STANCE_PASSAGES:
+            break
+    if chosen != period:
+        notes.append(
+            f"Periods of a {chosen}, not a {period}: per {period} the median period held "
+            f"fewer than {MIN_STANCE_PASSAGES} confident stance passages (--period overrides)."
+        )
+    return chosen
 
 
 def assign_periods(passages: pd.DataFrame, period: str) -> pd.Series:
@@ -541,6 +564,8 @@ def build_report(
         raise ReportError(f"{', '.join(map(str, runs_in))}: no passages to report on")
     notes: list[str] = []
     period = opts.period or choose_period(passages["when"])
+    if opts.period is None:
+        period = _coarsen_for_sparse_data(passages, period, notes)
     opts = ReportOptions(**{**asdict(opts), "period": period})
     passages["period"] = assign_periods(passages, period)
     undated = int(passages["period"].isna().sum())
@@ -648,7 +673,10 @@ def _write_tables(
     shares: pd.DataFrame, turning: list[dict], folder: Path, opts: ReportOptions
 ) -> list[Path]:
     write_table(folder / "shares.csv", shares)
-    write_table(folder / "turning_points.csv", pd.DataFrame(turning))
+    columns = ["period", "date", "before", "after"] + [
+        f"{name} {side}" for side in ("before", "after") for name in (*STANCES, "no stance")
+    ]
+    write_table(folder / "turning_points.csv", pd.DataFrame(turning, columns=columns))
     write_text(folder / "shares.tex", shares_latex(shares, opts.confidence))
     return [folder / "shares.csv", folder / "turning_points.csv", folder / "shares.tex"]
 
@@ -784,6 +812,8 @@ def _write_figures(
         f"Passages and documents per {period}",
         folder / "counts",
     )
+    for stale in folder.glob("stance_mix_by_source.*"):  # from an earlier run with sources
+        stale.unlink()
     if by_source:
         figures += series_panels(
             {s: panel(s, MEASURES[1], STANCES) for s in sources},
@@ -885,7 +915,7 @@ def _render(**context: Any) -> str:
         measures=MEASURES,
         share_rows=share_rows,
         evidence_cells=evidence_cells,
-        figure_names=sorted({p.stem for p in context["figures"]}),
+        figure_names=list(dict.fromkeys(p.stem for p in context["figures"])),
         figure_rel=lambda p: p.relative_to(out).as_posix(),
         table_rel=[p.relative_to(out).as_posix() for p in context["tables"]],
         data=data,
