@@ -452,7 +452,8 @@ def pick_evidence(passages: pd.DataFrame, per_cell: int) -> pd.DataFrame:
     pool = passages[confident(passages) & passages["period"].notna()].copy()
     if pool.empty:
         return pool.assign(p=pd.Series(dtype=float))
-    pool["p"] = [row[prob_column(row["label"])] for _, row in pool.iterrows()]
+    columns = [PROB_COLUMNS.index(prob_column(label)) for label in pool["label"]]
+    pool["p"] = pool[list(PROB_COLUMNS)].to_numpy(dtype=float)[np.arange(len(pool)), columns]
     pool = pool.sort_values(["label", "period", "p"], ascending=[True, True, False], kind="stable")
     pool = pool.drop_duplicates(["label", "period", "doc"])
     return pool.groupby(["label", "period"], sort=False).head(per_cell)
@@ -929,27 +930,35 @@ def _table_rows(
     passages: pd.DataFrame, highlights: dict[int, list], opts: ReportOptions
 ) -> list[list]:
     """Compact rows for the documents table's JavaScript (field order in the template)."""
+    probs = passages[list(PROB_COLUMNS)].to_numpy(dtype=float).round(3).tolist()
+    limit = opts.table_text_chars
+    numbers = (
+        pd.to_numeric(passages["passage"], errors="coerce").fillna(-1).astype(int).tolist()
+        if "passage" in passages
+        else [-1] * len(passages)
+    )
+    columns = zip(
+        passages.index.tolist(),
+        passages["doc_id"].astype(str).tolist(),
+        passages["date"].map(_text).tolist(),
+        passages["period"].map(_text).tolist(),
+        passages["source_group"].astype(str).tolist(),
+        passages["title"].map(_text).tolist(),
+        numbers,
+        passages["label"].astype(str).tolist(),
+        probs,
+        passages["no_stance"].astype(bool).tolist(),
+        passages["off_topic"].astype(bool).tolist(),
+        passages["uncertain"].astype(bool).tolist(),
+        passages["text"].astype(str).tolist(),
+        strict=True,
+    )
     out = []
-    probs = passages[list(PROB_COLUMNS)].to_numpy(dtype=float)
-    for i, (index, row) in enumerate(passages.iterrows()):
-        text = str(row["text"])
-        cut = text[: opts.table_text_chars]
+    for index, doc, date, period, source, title, number, label, p, no, off, unc, text in columns:
+        cut = text[:limit]
         spans = [s for s in (highlights.get(int(index)) or []) if s[1] <= len(cut)]
+        more = "…" if len(text) > len(cut) else ""
         out.append(
-            [
-                str(row["doc_id"]),
-                _text(row["date"]),
-                _text(row["period"]),
-                str(row["source_group"]),
-                _text(row["title"]),
-                int(row["passage"]) if "passage" in row and not pd.isna(row["passage"]) else i,
-                str(row["label"]),
-                [round(float(v), 3) for v in probs[i]],
-                bool(row["no_stance"]),
-                bool(row["off_topic"]),
-                bool(row["uncertain"]),
-                cut + ("…" if len(text) > len(cut) else ""),
-                spans,
-            ]
+            [doc, date, period, source, title, number, label, p, no, off, unc, cut + more, spans]
         )
     return out
