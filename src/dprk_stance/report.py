@@ -540,9 +540,10 @@ def highlighted_html_pieces(text: str, spans: list | None) -> list[dict[str, Any
 
 
 def _background(relative: float) -> str:
-    alpha = min(0.85, abs(relative) * 0.85)
-    if alpha < 0.08:
+    """A word's colour: weight relative to the passage's largest; below a fifth, none."""
+    if abs(relative) < 0.2:
         return ""
+    alpha = min(0.85, abs(relative) * 0.85)
     rgb = "46,160,67" if relative > 0 else "207,34,46"
     return f"background: rgba({rgb},{alpha:.2f})"
 
