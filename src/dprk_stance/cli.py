@@ -430,8 +430,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument(
         "--highlight-limit",
         type=int,
-        default=3000,
-        help="confident passages highlighted in the documents table besides the evidence",
+        default=None,
+        help="confident passages highlighted in the documents table besides the evidence "
+        "(default: 3000 for tfidf-logreg and keywords, none for slower models)",
     )
     rep.set_defaults(func=_cmd_report)
 

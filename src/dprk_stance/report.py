@@ -78,6 +78,7 @@ _FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 CATEGORIES = (*STANCES, "no stance", "uncertain")
 MEASURES = ("share_of_passages", "share_of_stance_passages")
 _FLAGS = ("no_stance", "off_topic", "uncertain")
+LINEAR_KINDS = ("tfidf-logreg", "keywords")  # explained exactly, all at once
 PENALTY_FACTOR = 3.0  # times the BIC penalty; see the module docstring
 
 
@@ -96,7 +97,9 @@ class ReportOptions:
     confidence: float = 0.95
     seed: int = 0
     min_segment: int = 2  # periods per segment between turning points
-    highlight_limit: int = 3000  # confident stance passages highlighted in the table
+    # confident stance passages highlighted in the documents table besides the evidence;
+    # None: 3000 for linear models (exact and fast), none for others (one scoring per word)
+    highlight_limit: int | None = None
     table_text_chars: int = 600  # passage text kept per row of the documents table
 
     def __post_init__(self) -> None:
@@ -607,14 +610,18 @@ def build_report(
     evidence = pick_evidence(dated, opts.evidence_per_cell)
     explain_pool = evidence
     rest = passages[confident(passages) & ~passages.index.isin(evidence.index)]
-    if model is not None and opts.highlight_limit > 0:
-        explain_pool = pd.concat([evidence, rest.head(opts.highlight_limit)])
-        if len(rest) > opts.highlight_limit:
-            notes.append(
-                f"Words highlighted in the documents table for the first "
-                f"{opts.highlight_limit} of {len(rest)} confident stance passages "
-                "(besides the evidence)."
-            )
+    limit = opts.highlight_limit
+    if limit is None and model is not None:
+        limit = 3000 if model.kind in LINEAR_KINDS else 0
+    if model is not None and limit and len(rest):
+        explain_pool = pd.concat([evidence, rest.head(limit)])
+    if model is not None and len(rest) > (limit or 0):
+        notes.append(
+            f"Words highlighted in the documents table for {min(limit or 0, len(rest))} of "
+            f"{len(rest)} confident stance passages besides the evidence"
+            + ("" if limit else f" (a {model.kind} model is slow to explain: seconds a passage)")
+            + "; --highlight-limit N for more."
+        )
     highlights = explain_rows(model, explain_pool, notes)
     evidence_table = _evidence_table(evidence, highlights)
     write_table(tables_dir / "evidence.csv", evidence_table)
