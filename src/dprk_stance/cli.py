@@ -1,8 +1,8 @@
 """``dprk-stance``: a thin command line over the library functions.
 
 Pipeline stages run as ``python -m dprk_stance.<stage>`` from dvc.yaml through
-:mod:`dprk_stance.stage`; the user-facing commands here (label, predict, evaluate, compare)
-call the same library functions the tests call.
+:mod:`dprk_stance.stage`; the user-facing commands here (label, predict, explain, evaluate,
+compare, report) call the same library functions the tests call.
 """
 
 from __future__ import annotations
@@ -223,6 +223,66 @@ def _json_number(value: float) -> float | None:
     return None if value != value else round(value, 4)
 
 
+def _cmd_explain(args: argparse.Namespace) -> int:
+    """Word attributions for one passage: the top words, or every word with ``--json``."""
+    from dprk_stance.explain import explain_passages
+    from dprk_stance.models import load_model
+    from dprk_stance.text import normalize_text
+
+    text = sys.stdin.read() if args.text == "-" else args.text
+    text = normalize_text(text)
+    if not text.strip():
+        raise ValueError("empty text")
+    model = load_model(resolve_model(args.model))
+    (explanation,) = explain_passages(
+        model, [text], target=args.target, method=args.method, ig_steps=args.steps
+    )
+    if args.json:
+        print(json.dumps(explanation.to_dict(), indent=1, ensure_ascii=False))
+        return 0
+    e = explanation
+    print(f"label {e.label}; weights toward {e.target} (p = {e.probability:.3f})")
+    print(f"method: {e.method}; unit: {e.unit}")
+    if e.note:
+        print(f"note: {e.note}")
+    top = e.top(args.top)
+    if not top:
+        print("no word moves the score (nothing the model knows is in the text)")
+    for token in top:
+        bar = "+" * min(20, max(1, round(abs(token.weight) / max(abs(top[0].weight), 1e-12) * 20)))
+        sign = "toward" if token.weight > 0 else "against"
+        print(f"  {token.weight:+8.3f}  {token.text:<24} {sign:<8} {bar}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from dprk_stance.report import ReportOptions, build_report
+
+    options = ReportOptions(
+        period=args.period,
+        model=args.model,
+        evidence_per_cell=args.evidence,
+        bootstrap_samples=args.bootstrap,
+        seed=args.seed,
+        highlight_limit=args.highlight_limit,
+    )
+    result = build_report(args.runs, args.out, options)
+    print(
+        f"report on {result.passages} passages in {result.documents} documents, per "
+        f"{result.period} ({result.seconds:.1f} s): {result.index}"
+    )
+    for point in result.turning_points:
+        print(
+            f"  turning point: new segment from {point['period']} ({point['before']} | "
+            f"{point['after']})"
+        )
+    if not result.turning_points:
+        print("  no turning point detected")
+    for note in result.notes:
+        print(f"  note: {note}")
+    return 0
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from dprk_stance.agreement import compare_runs, read_labelled, render_text
     from dprk_stance.fsutil import write_json
@@ -320,6 +380,61 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--top", type=int, default=10, help="errors to list")
     ev.add_argument("--out", default=None, help="folder for predictions, metrics and rejects")
     ev.set_defaults(func=_cmd_evaluate)
+
+    exp = sub.add_parser(
+        "explain",
+        help="which words drove a passage's label",
+        description="Signed word attributions toward the predicted class (or --target): "
+        "coefficient x feature weight for tfidf-logreg and keywords, Integrated Gradients "
+        "(captum, the 'explain' extra) for the transformer, leave-one-word-out occlusion "
+        "for the others.",
+    )
+    exp.add_argument("text", help="the passage, or - to read stdin")
+    exp.add_argument("--model", default=None, help="model directory (default: the leaderboard's)")
+    exp.add_argument("--top", type=int, default=10, help="words to list (largest |weight|)")
+    exp.add_argument("--target", default=None, help="explain this class instead of the predicted")
+    exp.add_argument(
+        "--method",
+        default="auto",
+        choices=["auto", "linear", "integrated-gradients", "occlusion"],
+        help="attribution method (auto: by model kind)",
+    )
+    exp.add_argument("--steps", type=int, default=32, help="Integrated Gradients steps")
+    exp.add_argument("--json", action="store_true", help="every word with span and weight")
+    exp.set_defaults(func=_cmd_explain)
+
+    rep = sub.add_parser(
+        "report",
+        help="the narrative over time: an HTML report over labelling outputs",
+        description="Stance shares over time with document-bootstrap intervals, turning "
+        "points (ruptures PELT), evidence passages with highlighted words, a filterable "
+        "documents table and a how-to-cite block, in a self-contained DIR/index.html; "
+        "figures as PNG and SVG, tables as CSV (shares also as LaTeX).",
+    )
+    rep.add_argument("runs", nargs="+", metavar="RUN", help="outputs of `dprk-stance label`")
+    rep.add_argument("--out", required=True, help="report folder (index.html goes there)")
+    rep.add_argument(
+        "--period",
+        choices=["month", "quarter", "year"],
+        default=None,
+        help="period of the time series (default: from the span of the dates)",
+    )
+    rep.add_argument(
+        "--model",
+        default=None,
+        help="model directory for word highlighting (default: the one the run report names)",
+    )
+    rep.add_argument("--evidence", type=int, default=3, help="passages per stance and period")
+    rep.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples")
+    rep.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    rep.add_argument(
+        "--highlight-limit",
+        type=int,
+        default=None,
+        help="confident passages highlighted in the documents table besides the evidence "
+        "(default: 3000 for tfidf-logreg and keywords, none for slower models)",
+    )
+    rep.set_defaults(func=_cmd_report)
 
     cmp_ = sub.add_parser(
         "compare",

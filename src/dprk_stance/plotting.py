@@ -100,3 +100,89 @@ def stance_shares_png(
     ax.set_title(title)
     fig.legend(loc="outside lower center", ncol=4, fontsize=7, frameon=False)
     _save(fig, path)
+
+
+SERIES_COLOURS = {
+    **STANCE_COLOURS,
+    "no stance": "#777777",
+    "uncertain": "#bbbbbb",
+    "any confident stance": "#000000",
+}
+
+
+def save_png_svg(fig: Any, stem: Path) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` (reproducible: no dates, fixed SVG ids)."""
+    paths = []
+    with matplotlib.rc_context({"svg.hashsalt": "dprk-stance", "svg.fonttype": "none"}):
+        for fmt in ("png", "svg"):
+            path = stem.with_suffix(f".{fmt}")
+            with atomic_path(path) as tmp:
+                fig.savefig(
+                    tmp,
+                    format=fmt,
+                    dpi=130,
+                    bbox_inches="tight",
+                    metadata={"Date": None} if fmt == "svg" else {"Software": None},
+                )
+            paths.append(path)
+    plt.close(fig)
+    return paths
+
+
+def series_panels(
+    panels: dict[str, dict[str, Any]],
+    *,
+    ylabel: str,
+    title: str,
+    stem: Path,
+    breaks: Sequence[Any] = (),
+    ylim: tuple[float, float] | None = (0.0, 1.0),
+) -> list[Path]:
+    """Lines with shaded intervals over time, one panel per entry of ``panels``.
+
+    Each panel: ``{"x": [...], "series": {name: (estimate, low, high)}}`` with arrays of the
+    length of x (x: datetimes, or strings for a categorical axis); ``breaks``: x values
+    marked with a dashed vertical line (turning points). Writes ``stem.png`` and ``.svg``.
+    """
+    n = max(1, len(panels))
+    fig, axes = plt.subplots(
+        n, 1, figsize=(9, 3.2 * n), sharex=True, squeeze=False, layout="constrained"
+    )
+    for ax, (name, panel) in zip(axes[:, 0], panels.items(), strict=False):
+        x = list(panel["x"])
+        for series, (est, low, high) in panel["series"].items():
+            colour = SERIES_COLOURS.get(series)
+            style = "--" if series in ("no stance", "uncertain") else "-"
+            ax.plot(x, est, style, marker="o", markersize=3, color=colour, label=series)
+            if low is not None:
+                ax.fill_between(x, low, high, color=colour, alpha=0.18, linewidth=0)
+        for b in breaks:
+            ax.axvline(b, color="#c0392b", linestyle=":", linewidth=1.4)
+        if ylim is not None:
+            ax.set_ylim(*ylim)
+        ax.set_ylabel(ylabel)
+        ax.set_title(name, fontsize=9, loc="left")
+        ax.grid(alpha=0.3)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncol=6, fontsize=7, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.autofmt_xdate()
+    return save_png_svg(fig, stem)
+
+
+def counts_bars(
+    x: Sequence[Any], counts: dict[str, Sequence[int]], title: str, stem: Path
+) -> list[Path]:
+    """Side-by-side bars per period (passages, documents...): ``stem.png`` and ``.svg``."""
+    fig, ax = plt.subplots(figsize=(9, 3.0), layout="constrained")
+    positions = np.arange(len(x))
+    width = 0.8 / max(1, len(counts))
+    for i, (name, values) in enumerate(counts.items()):
+        ax.bar(positions + i * width, values, width=width, label=name)
+    ax.set_xticks(
+        positions + width * (len(counts) - 1) / 2, [str(v) for v in x], rotation=60, fontsize=7
+    )
+    ax.set_ylabel("count")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7, frameon=False)
+    return save_png_svg(fig, stem)

@@ -54,6 +54,58 @@ def bootstrap_resamples(groups: Sequence[Any], n_samples: int, seed: int) -> lis
     return [np.concatenate([members[g] for g in pick]) for pick in picks]
 
 
+def cluster_bootstrap_ratio(
+    numerators: np.ndarray,
+    denominators: np.ndarray,
+    *,
+    n_samples: int = 2000,
+    confidence: float = 0.95,
+    seed: int = 0,
+    chunk: int = 250,
+) -> dict[str, np.ndarray]:
+    """Ratio-of-sums estimates with percentile intervals under a bootstrap of whole clusters.
+
+    ``numerators``: (g, k) per cluster (a document's passages of each of k kinds);
+    ``denominators``: (g,) or (g, k) per cluster (its passages). The estimate of kind j is
+    ``sum numerators[:, j] / sum denominators[:, j]``; each resample draws g clusters with
+    replacement, as :func:`bootstrap_resamples` does, expressed as multinomial counts so
+    that thousands of resamples of thousands of documents stay matrix products (``chunk``
+    resamples at a time bound the memory). Returns arrays of length k: ``estimate``,
+    ``low``, ``high``, ``std``; NaN where a denominator sums to 0 (resamples with a zero
+    denominator are left out of the interval).
+    """
+    num = np.asarray(numerators, dtype=float)
+    den = np.asarray(denominators, dtype=float)
+    if num.ndim != 2:
+        raise ValueError(f"numerators must be (clusters, kinds), got shape {num.shape}")
+    if den.ndim == 1:
+        den = np.repeat(den[:, None], num.shape[1], axis=1)
+    if den.shape != num.shape:
+        raise ValueError(f"denominators {den.shape} do not match numerators {num.shape}")
+    g, k = num.shape
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = num.sum(axis=0) / den.sum(axis=0)
+    if g == 0:
+        nan = np.full(k, np.nan)
+        return {"estimate": nan, "low": nan, "high": nan, "std": nan}
+    rng = np.random.default_rng(seed)
+    ratios = []
+    for start in range(0, n_samples, chunk):
+        size = min(chunk, n_samples - start)
+        weights = rng.multinomial(g, np.full(g, 1 / g), size=size)  # (size, g)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratios.append((weights @ num) / (weights @ den))
+    values = np.concatenate(ratios)
+    alpha = (1 - confidence) / 2
+    with np.errstate(invalid="ignore"):
+        empty = np.isnan(values).all(axis=0)
+        safe = np.where(empty, 0.0, values)
+        low = np.where(empty, np.nan, np.nanquantile(safe, alpha, axis=0))
+        high = np.where(empty, np.nan, np.nanquantile(safe, 1 - alpha, axis=0))
+        std = np.where(empty, np.nan, np.nanstd(safe, axis=0, ddof=1) if len(values) > 1 else 0)
+    return {"estimate": estimate, "low": low, "high": high, "std": std}
+
+
 def bootstrap_ci(
     y_true: np.ndarray,
     y_pred: np.ndarray,
