@@ -35,7 +35,6 @@ from dprk_stance.stances import LABELS
 from dprk_stance.text import canonical_journal
 
 
-
 class IngestError(DprkStanceError):
     """The corpus cannot be ingested at all (unparseable file, nothing valid left)."""
 

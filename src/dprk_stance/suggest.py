@@ -230,7 +230,10 @@ def select(
         pool = pool.drop_duplicates(subset=KEY, keep="first").reset_index(drop=True)
         pool["score"] = uncertainty_scores(pool[list(PROB_COLUMNS)].to_numpy(dtype=float))
     if exclude:
-        keys = [passage_key(d, s, e) for d, s, e in zip(pool["doc_id"], pool["start"], pool["end"])]
+        keys = [
+            passage_key(d, s, e)
+            for d, s, e in zip(pool["doc_id"], pool["start"], pool["end"], strict=True)
+        ]
         pool = pool[[k not in exclude for k in keys]].reset_index(drop=True)
     if pool.empty:
         return pool
@@ -254,14 +257,16 @@ def queue_rows(picked: pd.DataFrame) -> pd.DataFrame:
     """The spreadsheet queue (``QUEUE_COLUMNS``) for selected passages."""
     rows = pd.DataFrame(index=picked.index)
     for column in QUEUE_COLUMNS:
-        rows[column] = picked[column] if column in picked else None
+        rows[column] = picked.get(column, None)
     rows["source_document"] = picked["source"]
     rows["model_label"] = picked["label"]
     rows["model_confidence"] = picked[list(PROB_COLUMNS)].to_numpy(dtype=float).max(axis=1)
     rows["text_sha256"] = [text_sha256(str(t)) for t in picked["text"]]
     rows["queue_id"] = [
         f"{d}:{int(p)}:{int(s)}-{int(e)}"
-        for d, p, s, e in zip(picked["doc_id"], picked["passage"], picked["start"], picked["end"])
+        for d, p, s, e in zip(
+            picked["doc_id"], picked["passage"], picked["start"], picked["end"], strict=True
+        )
     ]
     rows["label"] = ""
     rows["notes"] = ""
