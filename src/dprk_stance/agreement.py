@@ -167,7 +167,7 @@ def cohen_kappa(a: Any, b: Any, weights: Any = None) -> float:
     import warnings
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore")  # undefined kappa: NaN, said in the docstring
         value = cohen_kappa_score(list(a), list(b), labels=list(LABELS), sample_weight=weights)
     return float(value)
 
