@@ -18,6 +18,7 @@ from dprk_stance.suggest import (
     QUEUE_COLUMNS,
     SuggestError,
     load_runs,
+    near_duplicate_filter,
     select,
     suggest,
     text_sha256,
@@ -166,3 +167,9 @@ def test_cli_suggest(tmp_path, capsys):
     assert "1 passages suggested" in capsys.readouterr().out
     assert main([*argv, "--strategy", "disagreement"]) == 2
     assert "exactly two runs" in capsys.readouterr().err
+
+
+def test_near_duplicate_filter_looks_past_a_long_run_of_copies():
+    texts = ["the plant fulfilled its quarterly plan by eight per cent"] * 300
+    texts.append("a delegation of the trade ministry left for several countries")
+    assert near_duplicate_filter(texts, range(301), 2) == [0, 300]
