@@ -1,8 +1,8 @@
 """``dprk-stance``: a thin command line over the library functions.
 
 Pipeline stages run as ``python -m dprk_stance.<stage>`` from dvc.yaml through
-:mod:`dprk_stance.stage`; the user-facing commands here (label, predict, evaluate, compare)
-call the same library functions the tests call.
+:mod:`dprk_stance.stage`; the user-facing commands here (label, predict, evaluate, compare,
+suggest, import-labels) call the same library functions the tests call.
 """
 
 from __future__ import annotations
