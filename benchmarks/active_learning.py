@@ -180,9 +180,19 @@ def main() -> None:
             ],
         }
     random_final = strategies["random"]["mean_curve"][-1]["macro_f1"]
+    random_curve = strategies["random"]["mean_curve"]
     for entry in strategies.values():
         entry["labels_to_reach_random_final"] = labels_to_reach(entry["mean_curve"], random_final)
         entry["final_macro_f1"] = entry["mean_curve"][-1]["macro_f1"]
+        # mean macro-F1 minus random's at the same number of labels, and its mean over the
+        # rounds after the seed set (the area between the curves, per round)
+        entry["difference_from_random"] = [
+            {"labels": p["labels"], "macro_f1": p["macro_f1"] - r["macro_f1"]}
+            for p, r in zip(entry["mean_curve"], random_curve, strict=True)
+        ]
+        entry["mean_difference_from_random"] = float(
+            np.mean([d["macro_f1"] for d in entry["difference_from_random"][1:]])
+        )
     results = {
         "model": MODEL,
         "disagreement_between": [MODEL, SECOND_MODEL],
