@@ -222,7 +222,8 @@ def main() -> None:
     for strategy, entry in strategies.items():
         print(
             f"{strategy:>13}: final {entry['final_macro_f1']:.3f}; labels to reach random's "
-            f"final: {entry['labels_to_reach_random_final']}"
+            f"final: {entry['labels_to_reach_random_final']}; mean difference from random "
+            f"after the seed set: {entry['mean_difference_from_random']:+.3f}"
         )
 
 
