@@ -270,3 +270,15 @@ def test_cli_exit_status_with_rejects(setup, tmp_path, capsys):
     assert main(argv) == 1
     assert "unknown_label 1" in capsys.readouterr().out
     assert not (tmp_path / "s").exists()  # nothing written
+
+
+def test_unreadable_exports_name_the_file(setup, tmp_path):
+    cfg = setup[0]
+    latin = tmp_path / "excel.csv"
+    latin.write_bytes("doc_id,label\nd1,none \xe9\n".encode("latin-1"))
+    with pytest.raises(ValueError, match=r"excel\.csv: not UTF-8"):
+        import_labels([latin], "kim", cfg, tmp_path / "s", tmp_path / "r")
+    broken = tmp_path / "export.json"
+    broken.write_text("{not json")
+    with pytest.raises(ValueError, match=r"export\.json: not a Label Studio JSON export"):
+        import_labels([broken], "kim", cfg, tmp_path / "s", tmp_path / "r")

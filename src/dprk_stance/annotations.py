@@ -25,6 +25,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import logging
 import re
@@ -114,14 +115,19 @@ def read_export(path: str | Path) -> Iterator[_Row]:
                 when = annotation.get("updated_at") or annotation.get("created_at")
                 yield _Row(str(path), number, {**data, "label": label, "annotated_at": when})
     elif path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            if not reader.fieldnames:
-                raise ValueError(f"{path}: empty CSV (no header row)")
-            for record in reader:
-                if "label" not in record and "stance" in record:  # Label Studio CSV export
-                    record["label"] = record["stance"]
-                yield _Row(str(path), reader.line_num, dict(record))
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise ValueError(
+                f"{path}: not UTF-8 (byte {exc.start}); save the spreadsheet as CSV UTF-8"
+            ) from None
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        if not reader.fieldnames:
+            raise ValueError(f"{path}: empty CSV (no header row)")
+        for record in reader:
+            if "label" not in record and "stance" in record:  # Label Studio CSV export
+                record["label"] = record["stance"]
+            yield _Row(str(path), reader.line_num, dict(record))
     else:
         raise ValueError(f"{path}: expected a Label Studio .json export or a queue .csv")
 
