@@ -172,6 +172,16 @@ def test_each_kind_of_bad_row_is_rejected_with_file_row_and_reason(setup, tmp_pa
     assert result.imported == 1 and result.rejected == 5
     assert result.rows_read == result.imported + result.rejected + result.unlabelled
 
+    # the annotator fixes the label they mistyped and drops the other bad rows: importing
+    # again adds the fixed row only, and the stale rejects file goes
+    frame = pd.read_csv(filled, dtype=str, keep_default_na=False)
+    frame.loc[1, "label"] = "none"
+    frame.loc[2:, "label"] = ""
+    frame.to_csv(filled, index=False)
+    again = import_labels([filled], "kim", cfg, store, reports, journal="KCNA")
+    assert (again.imported, again.already_imported, again.rejected) == (1, 1, 0)
+    assert not result.rejects.exists()
+
 
 def test_source_document_changed_or_gone(setup, tmp_path):
     cfg = setup[0]

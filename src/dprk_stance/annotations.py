@@ -337,6 +337,8 @@ def import_labels(
     if rejects:
         write_jsonl(rejects_path, rejects)
         result.rejects = rejects_path
+    elif rejects_path.exists():  # an earlier import of this file; its rows are now fixed
+        rejects_path.unlink()
     _agreement(store_rows(out_dir), report_dir, result)
     return result
 
