@@ -106,7 +106,8 @@ def test_round_trip_into_the_corpus(setup, tmp_path):
 
     report = ingest(cfg)
     assert report["origins"] == {"authored": len(make_corpus()), "annotation": 3}
-    assert report["annotations"]["annotators"] == {"kim": 3}
+    assert report["annotations"]["kept_by_annotator"] == {"kim": 3}
+    assert report["annotations"]["valid_labels_by_annotator"] == {"kim": 3}
     table = pd.read_parquet(Path(cfg.paths.processed_dir) / "passages.parquet")
     mine = table[table["origin"] == "annotation"].set_index("text")
     expected = {t["data"]["text"]: (lab, t) for t, lab in zip(tasks, labels, strict=True) if lab}

@@ -58,6 +58,8 @@ def ingest(cfg: Config) -> dict[str, Any]:
         (row for file in files for row in read_raw_file(file)), cfg
     )
     rows_read = len(kept) + len(rejects)
+    # every analyst's valid labels, before a passage labelled by two analysts is kept once
+    labels_by_annotator = Counter(r["annotator"] for r in kept if r["origin"] == ANNOTATION)
     kept, duplicate_rejects = deduplicate(kept)
     rejects.extend(duplicate_rejects)
     if not kept:
@@ -85,7 +87,8 @@ def ingest(cfg: Config) -> dict[str, Any]:
         "origins": {origin: int((table["origin"] == origin).sum()) for origin in ORIGINS},
         "annotations": {
             "passages": len(annotations),
-            "annotators": dict(Counter(annotations["annotator"]).most_common()),
+            "kept_by_annotator": dict(Counter(annotations["annotator"]).most_common()),
+            "valid_labels_by_annotator": dict(labels_by_annotator.most_common()),
             "labels": {label: int((annotations["label"] == label).sum()) for label in LABELS},
             "agreed_with_model": int(annotations["agrees_with_model"].fillna(False).sum()),
         },
