@@ -118,6 +118,9 @@ def test_reports_keep_timings_out_of_the_metric(trained, board):
     assert "## Leakage check" in md and "## Cross-validation" in md and "## Cost" in md
     assert "train_seconds" not in json.dumps(board)
     assert board["leakage"]["available"]
+    # the test corpus is all authored: no real-text annotations in the corpus or in training
+    assert (board["corpus_annotations"], board["train_annotations"]) == (0, 0)
+    assert "0 of them analysts' labels on real text; 0 of those in the train split" in md
 
 
 def test_mismatched_predictions_are_refused(trained, board, tmp_path):

@@ -119,11 +119,7 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, A
     worst = both[~agree].sort_values("disagreement", ascending=False, kind="stable").head(top)
     labels_seen = set(both["label_a"]) | set(both["label_b"])
     kappa = (
-        float(
-            cohen_kappa_score(
-                both["label_a"], both["label_b"], labels=list(LABELS), sample_weight=weights
-            )
-        )
+        cohen_kappa(both["label_a"], both["label_b"], weights)
         if len(both) and len(labels_seen) > 1
         else float("nan")
     )
@@ -162,6 +158,66 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, A
             }
             for _, r in worst.iterrows()
         ],
+    }
+
+
+def cohen_kappa(a: Any, b: Any, weights: Any = None) -> float:
+    """Cohen's kappa of two label sequences over LABELS (scikit-learn), optionally weighted;
+    NaN when it is undefined (both raters used one and the same label throughout)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # undefined kappa: NaN, said in the docstring
+        value = cohen_kappa_score(list(a), list(b), labels=list(LABELS), sample_weight=weights)
+    return float(value)
+
+
+def annotator_agreement(labels: pd.DataFrame) -> dict[str, Any]:
+    """Agreement among analysts over the passages two or more of them labelled.
+
+    ``labels`` has one row per (``item``, ``annotator``) with a ``label``. Returns Cohen's
+    kappa and raw agreement per pair of annotators (over the items both labelled),
+    Krippendorff's alpha (nominal, ``krippendorff`` package) over all annotators and the
+    items labelled at least twice, and ``disagreements``: the items whose labels differ,
+    with every annotator's label. Undefined statistics (one label only, no shared items)
+    are ``None``.
+    """
+    import itertools
+
+    import krippendorff
+
+    counts = labels.groupby("item")["annotator"].nunique()
+    shared = labels[labels["item"].isin(counts[counts >= 2].index)]
+    table = shared.pivot(index="item", columns="annotator", values="label")
+    pairs = []
+    for a, b in itertools.combinations(sorted(table.columns), 2):
+        both = table[[a, b]].dropna()
+        kappa = cohen_kappa(both[a], both[b]) if len(both) else float("nan")
+        pairs.append(
+            {
+                "a": a,
+                "b": b,
+                "items": len(both),
+                "agreement": float((both[a] == both[b]).mean()) if len(both) else None,
+                "cohen_kappa": None if np.isnan(kappa) else kappa,
+            }
+        )
+    alpha = None
+    if len(table) and len(set(shared["label"])) > 1:
+        codes = table.apply(lambda column: column.map(LABELS.index)).to_numpy(dtype=float).T
+        alpha = float(krippendorff.alpha(reliability_data=codes, level_of_measurement="nominal"))
+    disagreements = [
+        {"item": item, "labels": {k: v for k, v in row.items() if isinstance(v, str)}}
+        for item, row in table.iterrows()
+        if row.dropna().nunique() > 1
+    ]
+    return {
+        "annotators": sorted(labels["annotator"].unique().tolist()),
+        "items": int(labels["item"].nunique()),
+        "items_labelled_twice_or_more": len(table),
+        "pairs": pairs,
+        "krippendorff_alpha": alpha,
+        "disagreements": disagreements,
     }
 
 

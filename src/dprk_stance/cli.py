@@ -2,7 +2,7 @@
 
 Pipeline stages run as ``python -m dprk_stance.<stage>`` from dvc.yaml through
 :mod:`dprk_stance.stage`; the user-facing commands here (label, predict, explain, evaluate,
-compare, report) call the same library functions the tests call.
+compare, report, suggest, import-labels) call the same library functions the tests call.
 """
 
 from __future__ import annotations
@@ -294,6 +294,67 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_suggest(args: argparse.Namespace) -> int:
+    from dprk_stance.annotations import annotated_keys
+    from dprk_stance.suggest import suggest
+
+    exclude = annotated_keys(args.annotations) if args.annotations else None
+    queue = suggest(
+        args.runs, args.n, args.strategy, args.out, args.seed, args.near_duplicate, exclude
+    )
+    print(f"{queue.rows} passages suggested ({args.strategy})")
+    print(f"spreadsheet:        {queue.csv}  (fill in the 'label' column)")
+    print(f"Label Studio tasks: {queue.tasks}")
+    print(f"Label Studio config: {queue.config}")
+    return 0
+
+
+def _cmd_import_labels(args: argparse.Namespace) -> int:
+    from dprk_stance.annotations import import_labels
+    from dprk_stance.config import Config
+
+    cfg = Config.load(args.params)
+    out_dir = args.out_dir or Path(cfg.paths.raw_dir) / "annotations"
+    result = import_labels(
+        args.files,
+        args.annotator,
+        cfg,
+        out_dir,
+        args.report_dir,
+        journal=args.journal,
+        verify_source=not args.no_source_check,
+    )
+    print(
+        f"{result.rows_read} rows read: {result.imported} imported, "
+        f"{result.already_imported} already imported, {result.unlabelled} unlabelled, "
+        f"{result.rejected} rejected"
+    )
+    if result.written:
+        print(f"written:   {result.written}")
+    if result.rejects:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(result.rejected_by_reason.items()))
+        print(f"rejects:   {result.rejects} ({reasons})")
+    summary = result.agreement_summary
+    if summary.get("items_labelled_twice_or_more"):
+        alpha = summary["krippendorff_alpha"]
+        print(
+            f"agreement: {summary['items_labelled_twice_or_more']} passages labelled by two or "
+            f"more of {len(summary['annotators'])} annotators; Krippendorff's alpha "
+            + ("undefined" if alpha is None else f"{alpha:.3f}")
+        )
+        for pair in summary["pairs"]:
+            kappa = pair["cohen_kappa"]
+            print(
+                f"  {pair['a']} vs {pair['b']}: {pair['items']} shared, kappa "
+                + ("undefined" if kappa is None else f"{kappa:.3f}")
+            )
+        if result.adjudication:
+            print(f"adjudication queue: {result.adjudication} ({len(summary['disagreements'])})")
+    if result.agreement:
+        print(f"agreement report: {result.agreement}")
+    return EXIT_INPUT_FAILURES if result.rejected else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     from dprk_stance import __version__
     from dprk_stance.label_options import LabelOptions
@@ -448,6 +509,73 @@ def build_parser() -> argparse.ArgumentParser:
     cmp_.add_argument("--top", type=int, default=10)
     cmp_.add_argument("--out", type=Path, default=None, help="also write the result as JSON")
     cmp_.set_defaults(func=_cmd_compare)
+
+    sug = sub.add_parser(
+        "suggest",
+        help="pick the passages most worth labelling from labelling outputs",
+        description="Pick passages from `dprk-stance label` outputs for analysts to label: "
+        "least confident (uncertainty), where two runs over the same passages disagree "
+        "(disagreement), the most uncertain per k-means cluster (diverse), or at random. "
+        "Writes QUEUE.csv (a spreadsheet: fill in 'label'), QUEUE.tasks.json (Label Studio "
+        "tasks with the model's labels as predictions) and QUEUE.label_config.xml.",
+    )
+    sug.add_argument(
+        "runs", nargs="+", metavar="RUN", help="labelling outputs (.csv .jsonl .parquet)"
+    )
+    sug.add_argument("--n", type=int, required=True, help="passages to suggest")
+    sug.add_argument(
+        "--strategy",
+        choices=("uncertainty", "disagreement", "diverse", "random"),
+        default="uncertainty",
+    )
+    sug.add_argument("--out", required=True, help="queue path without extension (or .csv)")
+    sug.add_argument("--seed", type=int, default=0, help="for random and the k-means clusters")
+    sug.add_argument(
+        "--near-duplicate",
+        type=float,
+        default=0.8,
+        help="skip a passage whose character 3-5-gram TF-IDF cosine similarity to one "
+        "already chosen is at least this (default 0.8)",
+    )
+    sug.add_argument(
+        "--annotations",
+        default="data/raw/annotations",
+        help="skip passages already labelled in this folder ('' to consider all)",
+    )
+    sug.set_defaults(func=_cmd_suggest)
+
+    imp = sub.add_parser(
+        "import-labels",
+        help="import analysts' labels (Label Studio export or the queue CSV) into the corpus",
+        description="Check labelled rows of Label Studio JSON exports or filled-in queue CSVs "
+        "and write the valid ones, with provenance, to OUT_DIR/<file>-<date>.jsonl, where "
+        "`dvc repro` picks them up. Rejected rows are written with file, row and reason; "
+        "importing a file twice adds nothing. Exit 1 when rows were rejected.",
+    )
+    imp.add_argument("files", nargs="+", metavar="FILE", help="Label Studio .json exports or .csv")
+    imp.add_argument("--annotator", required=True, help="who labelled these rows")
+    imp.add_argument(
+        "--out-dir",
+        type=Path,
+        default=None,
+        help="annotation store (default: <paths.raw_dir>/annotations)",
+    )
+    imp.add_argument(
+        "--report-dir",
+        type=Path,
+        default=Path("reports/annotations"),
+        help="rejects, agreement.json and adjudication.csv (outside the corpus folder)",
+    )
+    imp.add_argument(
+        "--journal", default=None, help="journal for rows whose run had none (e.g. KCNA)"
+    )
+    imp.add_argument(
+        "--no-source-check",
+        action="store_true",
+        help="do not re-read the source documents to check each passage's span",
+    )
+    imp.add_argument("--params", default="params.yaml", help="corpus validation settings")
+    imp.set_defaults(func=_cmd_import_labels)
     return parser
 
 

@@ -325,14 +325,14 @@ def _occlusion(
 def _integrated_gradients(
     model: StanceModel, texts: list[str], targets: np.ndarray, steps: int
 ) -> Weights:
-    if model.kind != "transformer" or not hasattr(model, "model"):
+    if model.kind != "transformer" or not hasattr(model, "torch_model"):
         raise ExplainError(f"Integrated Gradients needs a transformer model, not {model.kind!r}")
     if not captum_available():
         raise ExplainError(f"Integrated Gradients needs captum: {INSTALL_HINT}")
     import torch
     from captum.attr import LayerIntegratedGradients
 
-    net, tokenizer = model.model, model.tokenizer
+    net, tokenizer = model.torch_model(), model.auto_tokenizer()
     temperature = model.temperature
 
     def forward(input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:

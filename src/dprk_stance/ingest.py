@@ -6,6 +6,11 @@ the header included. A file that cannot be parsed at all stops the stage, naming
 because a half-read corpus would silently change every number downstream. Files under hidden
 folders (a notebook's ``.ipynb_checkpoints/`` copy, ``.git``) are never read: a stale copy
 would otherwise win over the real file; the report lists them.
+
+Analysts' labels on real text (``data/raw/annotations/*.jsonl``, written by
+``dprk-stance import-labels``) are corpus files like any other; their rows carry
+``origin: annotation`` and their provenance (see :mod:`dprk_stance.corpus`), and the report
+counts them apart from the authored passages.
 """
 
 from __future__ import annotations
@@ -23,15 +28,11 @@ from typing import Any
 import pandas as pd
 
 from dprk_stance.config import Config
+from dprk_stance.corpus import ANNOTATION, COLUMNS, ORIGINS, Reason, validate_row
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import write_json, write_jsonl, write_table
 from dprk_stance.stances import LABELS
-from dprk_stance.text import canonical_journal, normalize_text
-
-REQUIRED = ("id", "doc_id", "text", "label", "journal", "year")
-OPTIONAL = ("issue", "title", "author", "topic", "difficulty", "register", "pair_id", "notes")
-DIFFICULTIES = ("standard", "hard")
-COLUMNS = (*REQUIRED, *OPTIONAL, "journal_raw", "source")
+from dprk_stance.text import canonical_journal
 
 
 class IngestError(DprkStanceError):
@@ -57,6 +58,8 @@ def ingest(cfg: Config) -> dict[str, Any]:
         (row for file in files for row in read_raw_file(file)), cfg
     )
     rows_read = len(kept) + len(rejects)
+    # every analyst's valid labels, before a passage labelled by two analysts is kept once
+    labels_by_annotator = Counter(r["annotator"] for r in kept if r["origin"] == ANNOTATION)
     kept, duplicate_rejects = deduplicate(kept)
     rejects.extend(duplicate_rejects)
     if not kept:
@@ -68,6 +71,10 @@ def ingest(cfg: Config) -> dict[str, Any]:
 
     table = pd.DataFrame(kept, columns=list(COLUMNS))
     table["year"] = table["year"].astype("int64")
+    table = table.astype(
+        {"passage": "Int64", "start": "Int64", "end": "Int64", "agrees_with_model": "boolean"}
+    )
+    annotations = table[table["origin"] == ANNOTATION]
     report = {
         "corpus_version": corpus_version(table),
         "files": [str(f) for f in files],
@@ -77,6 +84,14 @@ def ingest(cfg: Config) -> dict[str, Any]:
         "rows_rejected": len(rejects),
         "rejected_by_reason": dict(Counter(r["reason"] for r in rejects).most_common()),
         "labels": {label: int((table["label"] == label).sum()) for label in LABELS},
+        "origins": {origin: int((table["origin"] == origin).sum()) for origin in ORIGINS},
+        "annotations": {
+            "passages": len(annotations),
+            "kept_by_annotator": dict(Counter(annotations["annotator"]).most_common()),
+            "valid_labels_by_annotator": dict(labels_by_annotator.most_common()),
+            "labels": {label: int((annotations["label"] == label).sum()) for label in LABELS},
+            "agreed_with_model": int(annotations["agrees_with_model"].fillna(False).sum()),
+        },
         "journals": dict(Counter(table["journal"]).most_common()),
         "unrecognised_journals": sorted(unknown_journals),
         "documents": int(table["doc_id"].nunique()),
@@ -220,57 +235,6 @@ def validate_rows(
         clean["source"] = row.source
         kept.append(clean)
     return kept, rejects, unknown_journals
-
-
-Reason = tuple[str, str]  # (code counted in the report, human-readable detail)
-
-
-def validate_row(values: dict[str, Any], cfg: Config) -> tuple[dict[str, Any], Reason | None]:
-    """Return the normalised row, or why it is rejected.
-
-    A list- or object-valued field is rejected, never stored as its Python repr.
-    """
-    clean: dict[str, Any] = {}
-    if "__error__" in values:
-        return clean, values["__error__"]
-    for key in (*REQUIRED, *OPTIONAL):
-        value = values.get(key)
-        if isinstance(value, (list, dict)):
-            kind = "a list" if isinstance(value, list) else "an object"
-            return clean, ("not_a_string", f"field {key!r} is {kind}, not a string")
-        clean[key] = None if value is None else str(value).strip()
-    missing = [k for k in REQUIRED if not clean[k] and k != "text"]
-    if missing:
-        return clean, ("missing_field", f"missing required field(s): {', '.join(missing)}")
-    clean["text"] = normalize_text(clean["text"] or "")
-    if not clean["text"]:
-        return clean, ("empty_text", "text is empty")
-    if len(clean["text"]) < cfg.ingest.min_chars:
-        return clean, ("too_short", f"text shorter than {cfg.ingest.min_chars} characters")
-    if clean["label"] not in LABELS:
-        detail = f"unknown label {clean['label']!r}; expected {list(LABELS)}"
-        return clean, ("unknown_label", detail)
-    try:
-        year = int(str(clean["year"]))
-    except ValueError:
-        return clean, ("bad_year", f"year {clean['year']!r} is not an integer")
-    if not cfg.ingest.min_year <= year <= cfg.ingest.max_year:
-        return clean, (
-            "bad_year",
-            f"year {year} outside {cfg.ingest.min_year}-{cfg.ingest.max_year}",
-        )
-    clean["year"] = year
-    difficulty = clean["difficulty"] or "standard"
-    if difficulty not in DIFFICULTIES:
-        return clean, (
-            "unknown_difficulty",
-            f"difficulty {difficulty!r} not in {list(DIFFICULTIES)}",
-        )
-    clean["difficulty"] = difficulty
-    for key in ("title", "author", "notes"):
-        if clean[key]:
-            clean[key] = normalize_text(clean[key])
-    return clean, None
 
 
 def deduplicate(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:

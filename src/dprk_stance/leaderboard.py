@@ -199,10 +199,16 @@ def build_leaderboard(cfg: Config) -> dict[str, Any]:
     sets = {name: board_for_set(by_set[name], cfg, boot) for name in order}
     ingest_report = Path(cfg.paths.processed_dir) / "ingest_report.json"
     corpus = read_json(ingest_report) if ingest_report.is_file() else {}
+    split_report = Path(cfg.paths.splits_dir) / "split_report.json"
+    splits = read_json(split_report) if split_report.is_file() else {}
     return {
         "calibration": calibration_effect(cfg, order),
         "corpus_version": corpus.get("corpus_version"),
         "corpus_passages": corpus.get("rows_kept"),
+        # real-text passages labelled by analysts (import-labels): in the corpus, and in the
+        # train split the models were fitted on
+        "corpus_annotations": corpus.get("origins", {}).get("annotation", 0),
+        "train_annotations": splits.get("train", {}).get("annotations", 0),
         "bootstrap": boot,
         "sets": sets,
         "leakage": leakage(sets[IN_DOMAIN]["models"], cfg),
@@ -295,7 +301,10 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
     lines = [
         "# Leaderboard",
         "",
-        f"Corpus version `{board['corpus_version']}` ({board['corpus_passages']} passages). "
+        f"Corpus version `{board['corpus_version']}` ({board['corpus_passages']} passages, "
+        f"{board.get('corpus_annotations', 0)} of them analysts' labels on real text; "
+        f"{board.get('train_annotations', 0)} of those in the train split the models were "
+        "fitted on). "
         f"Intervals: {pct} % cluster bootstrap over articles (KCNA: over stories), "
         f"{boot['n_samples']} resamples, seed {boot['seed']}. Four classes: three stances "
         "and `none`.",

@@ -24,6 +24,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
 from dprk_stance.config import Config
+from dprk_stance.corpus import ANNOTATION
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import write_json, write_table
 from dprk_stance.stances import LABELS
@@ -146,6 +147,8 @@ def split_report(frames: dict[str, pd.DataFrame], cfg: Config) -> dict[str, Any]
             "largest_label_share_deviation": round(drift, 4),
             "years": [int(frame["year"].min()), int(frame["year"].max())] if len(frame) else [],
             "hard": int((frame["difficulty"] == "hard").sum()),
+            # analysts' labels on real text (import-labels), apart from authored passages
+            "annotations": int((frame["origin"] == ANNOTATION).sum()) if "origin" in frame else 0,
         }
     report["largest_label_share_deviation"] = round(worst, 4)
     if worst > 0.10:
