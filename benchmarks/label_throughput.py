@@ -1,4 +1,4 @@
-"""Labelling throughput: HF pipeline vs `dprk-stance label` (fp32) vs the int8 path.
+"""Labelling throughput: HF pipeline vs `dprk-stance label` (fp32 ONNX) vs the int8 path.
 
 Each path runs in its own subprocess (clean peak-memory figure) over the same passages:
 real KCNA paragraphs from ../shared/data/kcna (the test split when the archive is absent),
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[1]
 KCNA = REPO.parent / "shared" / "data" / "kcna" / "kcna-en-2011-2012.jsonl.gz"
 PATHS = {
     "a": "transformers.pipeline (batch_size=32)",
-    "b": "dprk-stance label (fp32)",
+    "b": "dprk-stance label (fp32, ONNX Runtime)",
     "c": "dprk-stance label --int8 (ONNX Runtime)",
 }
 
