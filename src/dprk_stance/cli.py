@@ -90,10 +90,10 @@ def _predict_error(args: argparse.Namespace, message: str) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from dprk_stance.assess import assess_documents, segment_document
     from dprk_stance.models import load_model
-    from dprk_stance.segment import segment
-    from dprk_stance.stances import LABELS, STANCES
-    from dprk_stance.text import normalize_text
+    from dprk_stance.readers import Document
+    from dprk_stance.stances import LABELS, PROB_COLUMNS
 
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
@@ -107,36 +107,31 @@ def _predict(args: argparse.Namespace) -> int:
     except NotImplementedError as exc:
         return _predict_error(args, f"--int8: {exc}")
     threshold = model.abstain_threshold if args.threshold is None else args.threshold
-    seg = segment(
-        text,
-        lambda s: model.count_tokens(normalize_text(s)),
-        model.max_tokens,
-        min_chars=1,
-        furniture=False,  # the user chose this text: classify it whatever it looks like
-    )
+    # The user chose this text: classify it whatever it looks like (no furniture skipped).
+    seg = segment_document(text, model, min_chars=1, furniture=False)
     if not seg.passages:
         return _predict_error(
             args,
             f"nothing to classify in {text.strip()[:60]!r}: no words, only numbers or "
             "symbols; give a sentence or a paragraph",
         )
-    passages = [normalize_text(p.text) for p in seg.passages]
-    scored = model.assess(passages, threshold)
+    document = Document("text", text, "<argument>")
+    (assessed,) = assess_documents([(document, seg)], model, threshold, {})
     rows = [
         {
-            "passage": i,
-            "label": LABELS[int(p.argmax())],
-            "stance": STANCES[int(scored.stance[i])],
-            "no_stance": bool(scored.no_stance[i]),
+            "passage": r["passage"],
+            "label": r["label"],
+            "stance": r["stance"],
+            "no_stance": r["no_stance"],
             "probabilities": {
-                label: round(float(v), 4) for label, v in zip(LABELS, p, strict=True)
+                label: round(r[c], 4) for label, c in zip(LABELS, PROB_COLUMNS, strict=True)
             },
-            "confidence": round(float(scored.confidence[i]), 4),
-            "relevance": _json_number(scored.relevance[i]),
-            "off_topic": bool(scored.off_topic[i]),
-            "uncertain": bool(scored.uncertain[i]),
+            "confidence": round(r["confidence"], 4),
+            "relevance": None if r["relevance"] is None else round(r["relevance"], 4),
+            "off_topic": r["off_topic"],
+            "uncertain": r["uncertain"],
         }
-        for i, p in enumerate(scored.probs)
+        for r in assessed.rows
     ]
     if args.json:
         print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1, allow_nan=False))
@@ -215,12 +210,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         write_jsonl(out / "rejects.jsonl", gold.rejects)
         print(f"\nwritten: {out}/predictions.csv, metrics.json, rejects.jsonl")
     return 0
-
-
-def _json_number(value: float) -> float | None:
-    """A float for JSON, or None for NaN (JSON has no NaN)."""
-    value = float(value)
-    return None if value != value else round(value, 4)
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:

@@ -20,9 +20,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-import numpy as np
 import pandas as pd
 
+from dprk_stance.assess import assess_documents, segment_document
 from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
 from dprk_stance.label_options import LabelOptions
 from dprk_stance.models import StanceModel, load_model
@@ -33,9 +33,8 @@ from dprk_stance.readers import (
     InputError,
     iter_documents,
 )
-from dprk_stance.segment import Segmentation, segment
-from dprk_stance.stances import LABELS, PROB_COLUMNS, STANCES
-from dprk_stance.text import normalize_text
+from dprk_stance.segment import Segmentation
+from dprk_stance.stances import PROB_COLUMNS, STANCES
 
 OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")
 PASSAGE_COLUMNS = (
@@ -180,9 +179,6 @@ def label_documents(
     failures: list[InputError] = []
     ignored: list[str] = []
 
-    def count(text: str) -> int:
-        return model.count_tokens(normalize_text(text))
-
     bar = _progress(opts.progress)
     started = time.perf_counter()
     pending: list[tuple[Document, Segmentation]] = []
@@ -226,7 +222,7 @@ def label_documents(
             seen += 1
             if seen <= state["documents_done"]:
                 continue  # done in an earlier, interrupted run
-            seg = segment(document.text, count, model.max_tokens, min_chars=opts.min_chars)
+            seg = segment_document(document.text, model, min_chars=opts.min_chars)
             pending.append((document, seg))
             n_pending += len(seg.passages)
             if n_pending >= opts.chunk_passages:
@@ -302,110 +298,40 @@ def _score_and_write(
     summary_fh: IO[str],
     result: LabelResult,
 ) -> None:
-    texts = [normalize_text(p.text) for _, seg in batch for p in seg.passages]
     model.inference_batch_size = batch_size
-    scored = model.assess(texts, threshold)
-    probs, uncertain = scored.probs, scored.uncertain
-    row = 0
-    for document, seg in batch:
-        n = len(seg.passages)
-        doc_probs, doc_unc = probs[row : row + n], uncertain[row : row + n]
-        meta = {k: document.meta.get(k) for k in META_FIELDS}
-        for i, passage in enumerate(seg.passages):
-            record = {
-                "doc_id": document.doc_id,
-                "source": document.source,
-                "passage": passage.index,
-                "start": passage.start,
-                "end": passage.end,
-                **meta,
-                "text": texts[row + i],
-                "label": LABELS[int(doc_probs[i].argmax())],
-                "stance": STANCES[int(scored.stance[row + i])],
-                **{c: float(v) for c, v in zip(PROB_COLUMNS, doc_probs[i], strict=True)},
-                "confidence": float(scored.confidence[row + i]),
-                "relevance": _finite(scored.relevance[row + i]),
-                "no_stance": bool(scored.no_stance[row + i]),
-                "off_topic": bool(scored.off_topic[row + i]),
-                "uncertain": bool(doc_unc[i]),
-                **identity,
-            }
-            passages_fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        summary_fh.write(
-            json.dumps(
-                document_summary(
-                    document,
-                    seg,
-                    texts[row : row + n],
-                    doc_probs,
-                    doc_unc,
-                    scored.off_topic[row : row + n],
-                    scored.no_stance[row : row + n],
-                ),
-                ensure_ascii=False,
-            )
-            + "\n"
+    for assessed in assess_documents(batch, model, threshold, identity):
+        write_assessed(
+            [json.dumps(r, ensure_ascii=False) for r in assessed.rows],
+            json.dumps(assessed.summary, ensure_ascii=False),
+            passages_fh,
+            summary_fh,
         )
-        row += n
-        result.documents += 1
-        result.passages += n
-        result.uncertain += int(doc_unc.sum())
-        result.skipped_fragments += seg.skipped_fragments
-        result.skipped_chars += seg.skipped_chars
-        result.merged_fragments += seg.merged_fragments
-        result.split_paragraphs += seg.split_paragraphs
-        result.skipped_fragments += sum(document.skipped.values())
-        kinds = Counter(result.skipped_by_kind)
-        kinds.update(document.skipped)
-        kinds.update(seg.furniture)
-        result.skipped_by_kind = dict(sorted(kinds.items()))
+        account(result, assessed.document, assessed.segmentation, assessed.uncertain)
 
 
-def _finite(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+def write_assessed(
+    passage_lines: Sequence[str], summary_line: str, passages_fh: IO[str], summary_fh: IO[str]
+) -> None:
+    """Append one document's passage rows and summary row (JSON lines) to the working files."""
+    for line in passage_lines:
+        passages_fh.write(line + "\n")
+    summary_fh.write(summary_line + "\n")
 
 
-def document_summary(
-    document: Document,
-    seg: Segmentation,
-    texts: Sequence[str],
-    probs: np.ndarray,
-    uncertain: np.ndarray,
-    off_topic: np.ndarray,
-    no_stance: np.ndarray,
-) -> dict[str, Any]:
-    """Counts and shares per stance (confident passages only), no-stance and uncertain counts,
-    and the most probable passage per stance. Arrays have one entry per passage; ``probs``
-    is (n, 4) in LABELS order."""
-    n = len(texts)
-    pred = probs.argmax(axis=1) if n else np.zeros(0, dtype=int)
-    summary: dict[str, Any] = {
-        "doc_id": document.doc_id,
-        "source": document.source,
-        **{k: document.meta.get(k) for k in (*META_FIELDS, *META_SOURCE_FIELDS)},
-        "passages": n,
-        "uncertain": int(uncertain.sum()),
-        "no_stance": int(no_stance.sum()),
-        "off_topic": int(off_topic.sum()),
-        "share_uncertain": float(uncertain.mean()) if n else 0.0,
-        "mean_confidence": float(probs.max(axis=1).mean()) if n else None,
-        "skipped_fragments": seg.skipped_fragments + sum(document.skipped.values()),
-    }
-    for j, label in enumerate(STANCES):
-        confident = (pred == j) & ~uncertain
-        key = label.replace("-", "_")
-        summary[f"n_{key}"] = int(confident.sum())
-        summary[f"share_{key}"] = float(confident.mean()) if n else 0.0
-        if (pred == j).any():
-            best = int(np.argmax(np.where(pred == j, probs[:, j], -1)))
-            summary[f"top_{key}_passage"] = best
-            summary[f"top_{key}_p"] = float(probs[best, j])
-            summary[f"top_{key}_text"] = texts[best][:300]
-        else:
-            summary[f"top_{key}_passage"] = None
-            summary[f"top_{key}_p"] = None
-            summary[f"top_{key}_text"] = None
-    return summary
+def account(result: LabelResult, document: Document, seg: Segmentation, uncertain: int) -> None:
+    """Add one written document to the run's counts (documents, passages, skipped, ...)."""
+    result.documents += 1
+    result.passages += len(seg.passages)
+    result.uncertain += uncertain
+    result.skipped_fragments += seg.skipped_fragments
+    result.skipped_chars += seg.skipped_chars
+    result.merged_fragments += seg.merged_fragments
+    result.split_paragraphs += seg.split_paragraphs
+    result.skipped_fragments += sum(document.skipped.values())
+    kinds = Counter(result.skipped_by_kind)
+    kinds.update(document.skipped)
+    kinds.update(seg.furniture)
+    result.skipped_by_kind = dict(sorted(kinds.items()))
 
 
 def _finalise(
