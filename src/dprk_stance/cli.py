@@ -241,7 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="label every passage of documents",
         description="Label documents passage by passage. INPUT: files, "
         "folders (recursive) or - for stdin. Formats: .txt .text .md .markdown .docx "
-        ".odt .rtf .pdf .html .htm .xhtml .jsonl(.gz) .csv.",
+        ".odt .rtf .pdf .html .htm .xhtml .jsonl(.gz) .csv .parquet.",
     )
     lab.add_argument("inputs", nargs="+", metavar="INPUT")
     lab.add_argument(
