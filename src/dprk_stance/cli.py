@@ -34,8 +34,22 @@ def _cmd_label(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         metadata=args.metadata,
     )
+    if args.engine == "local" and (args.address or args.num_actors):
+        raise ValueError("--address and --num-actors need --engine ray")
     try:
-        result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
+        if args.engine == "ray":
+            from dprk_stance.label_ray import label_documents_ray
+
+            result = label_documents_ray(
+                args.inputs,
+                resolve_model(args.model),
+                args.out,
+                options,
+                address=args.address,
+                num_actors=args.num_actors,
+            )
+        else:
+            result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
     except KeyboardInterrupt:
         # Finished documents are checkpointed; outputs appear only when a run completes.
         print("\ndprk-stance label: interrupted — rerun with --resume", file=sys.stderr)
@@ -281,6 +295,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a CSV with a 'file' column and date/journal/title/year per input file "
         "(default: metadata.csv in an input folder, if there is one)",
+    )
+    lab.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray Data tasks and actors, on this machine "
+        'or a cluster (needs pip install "dprk-stance[ray]"); same outputs',
+    )
+    lab.add_argument(
+        "--address",
+        default=None,
+        help="--engine ray: a running Ray cluster (auto, host:6379, ray://host:10001); "
+        "default: RAY_ADDRESS, else a Ray instance started on this machine",
+    )
+    lab.add_argument(
+        "--num-actors",
+        type=int,
+        default=None,
+        help="--engine ray: scoring actors, each with one copy of the model "
+        "(default: the cluster's CPUs less one)",
     )
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
     lab.set_defaults(func=_cmd_label)

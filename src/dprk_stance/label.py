@@ -132,6 +132,44 @@ def output_paths(out: Path) -> dict[str, Path]:
     }
 
 
+@dataclass(frozen=True)
+class PreparedRun:
+    """What every engine settles before reading: the model, its identity in the rows, the
+    threshold, the key a resume must match, and the output paths."""
+
+    model: StanceModel
+    identity: dict[str, str]
+    threshold: float
+    key: dict[str, Any]
+    paths: dict[str, Path]
+
+
+def prepare_run(
+    inputs: Sequence[str | Path], model_dir: str | Path, out: str | Path, opts: LabelOptions
+) -> PreparedRun:
+    """Check the output format and load the model; ``ValueError`` for a format it cannot
+    write or ``--int8`` with a model that has no int8 path."""
+    out = Path(out)
+    if out.suffix.lower() not in OUTPUT_FORMATS:
+        raise ValueError(f"--out {out}: format by extension, one of {list(OUTPUT_FORMATS)}")
+    try:
+        model = load_model(model_dir, int8=opts.int8)
+    except NotImplementedError as exc:  # the int8 path of a model kind that has none
+        raise ValueError(f"--int8: {exc}") from None
+    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": model.content_sha256}
+    threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
+    key = {
+        **identity,
+        "inputs": [str(i) for i in inputs],
+        "int8": opts.int8,
+        "threshold": threshold,
+        "min_chars": opts.min_chars,
+        "text_column": opts.text_column,
+        "metadata": opts.metadata,
+    }
+    return PreparedRun(model, identity, threshold, key, output_paths(out))
+
+
 def label_documents(
     inputs: Sequence[str | Path],
     model_dir: str | Path,
@@ -149,37 +187,27 @@ def label_documents(
     read as input, even when ``--out`` lies inside an input folder.
     """
     opts = options or LabelOptions()
-    out = Path(out)
-    if out.suffix.lower() not in OUTPUT_FORMATS:
-        raise ValueError(f"--out {out}: format by extension, one of {list(OUTPUT_FORMATS)}")
-    paths = output_paths(out)
     from dprk_stance.models.hf import set_threads
 
     set_threads(0)
-    try:
-        model = load_model(model_dir, int8=opts.int8)
-    except NotImplementedError as exc:  # the int8 path of a model kind that has none
-        raise ValueError(f"--int8: {exc}") from None
-    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": model.content_sha256}
-    threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
-    run_key = {
-        **identity,
-        "inputs": [str(i) for i in inputs],
-        "int8": opts.int8,
-        "threshold": threshold,
-        "min_chars": opts.min_chars,
-        "text_column": opts.text_column,
-        "metadata": opts.metadata,
-    }
+    run = prepare_run(inputs, model_dir, out, opts)
+    model, identity, threshold, run_key, paths = (
+        run.model,
+        run.identity,
+        run.threshold,
+        run.key,
+        run.paths,
+    )
+    out = paths["out"]
 
     result = LabelResult(
         out=out, summary=paths["summary"], chart=paths["chart"], report=paths["report"]
     )
-    state = _open_work(paths, run_key, opts.resume, result)
+    state = open_work(paths, run_key, opts.resume, result, engine="local")
     failures: list[InputError] = []
     ignored: list[str] = []
 
-    bar = _progress(opts.progress)
+    bar = progress_bar(opts.progress)
     started = time.perf_counter()
     pending: list[tuple[Document, Segmentation]] = []
     n_pending = 0
@@ -203,8 +231,7 @@ def label_documents(
                     result,
                 )
                 state["documents_done"] += len(pending)
-                state["counts"] = {key: getattr(result, key) for key in _RESUMED_COUNTS}
-                _checkpoint(paths, state, passages_fh, summary_fh)
+                checkpoint(paths, state, result, passages_fh, summary_fh)
                 bar.update(n_pending)
                 rate = result.passages / max(time.perf_counter() - started, 1e-9)
                 bar.set_postfix_str(f"{rate:.0f} passages/s")
@@ -232,20 +259,28 @@ def label_documents(
     result.seconds = time.perf_counter() - started
     result.failures = [str(f) for f in failures]
     result.ignored = ignored
-    _finalise(paths, result, run_key, failures)
+    finalise(paths, result, run_key, failures)
     return result
 
 
-def _progress(enabled: bool) -> Any:
+def progress_bar(enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(unit="passage", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
-def _open_work(
-    paths: dict[str, Path], run_key: dict[str, Any], resume: bool, result: LabelResult
+def open_work(
+    paths: dict[str, Path],
+    run_key: dict[str, Any],
+    resume: bool,
+    result: LabelResult,
+    engine: str,
 ) -> dict[str, Any]:
-    """Start fresh working files, or truncate them to the last checkpoint when resuming."""
+    """Start fresh working files, or truncate them to the last checkpoint when resuming.
+
+    Returns the progress state (``documents_done``, byte offsets, counts; an engine may
+    keep more in it). ``ValueError`` when the checkpoint belongs to another run or engine.
+    """
     paths["out"].parent.mkdir(parents=True, exist_ok=True)
     progress = paths["progress"]
     if resume and progress.is_file():
@@ -254,6 +289,11 @@ def _open_work(
             raise ValueError(
                 f"--resume: {progress} belongs to a run with other inputs, model or "
                 "options; start without --resume to begin again"
+            )
+        if state.get("engine", "local") != engine:
+            raise ValueError(
+                f"--resume: {progress} was written by the {state.get('engine', 'local')} "
+                f"engine; resume with --engine {state.get('engine', 'local')}"
             )
         for key, name in (("passages_bytes", "work_passages"), ("summary_bytes", "work_summary")):
             with open(paths[name], "r+b") as fh:
@@ -267,6 +307,7 @@ def _open_work(
         paths[name].write_bytes(b"")
     state = {
         "run": run_key,
+        "engine": engine,
         "documents_done": 0,
         "passages_bytes": 0,
         "summary_bytes": 0,
@@ -276,10 +317,15 @@ def _open_work(
     return state
 
 
-def _checkpoint(
-    paths: dict[str, Path], state: dict[str, Any], passages_fh: IO[str], summary_fh: IO[str]
+def checkpoint(
+    paths: dict[str, Path],
+    state: dict[str, Any],
+    result: LabelResult,
+    passages_fh: IO[str],
+    summary_fh: IO[str],
 ) -> None:
-    """Make the appended rows durable, then record where they end."""
+    """Make the appended rows durable, then record where they end and the counts so far."""
+    state["counts"] = {key: getattr(result, key) for key in _RESUMED_COUNTS}
     for fh in (passages_fh, summary_fh):
         fh.flush()
         os.fsync(fh.fileno())
@@ -334,7 +380,7 @@ def account(result: LabelResult, document: Document, seg: Segmentation, uncertai
     result.skipped_by_kind = dict(sorted(kinds.items()))
 
 
-def _finalise(
+def finalise(
     paths: dict[str, Path], result: LabelResult, run_key: dict[str, Any], failures: list[InputError]
 ) -> None:
     _convert(paths["work_passages"], paths["out"], PASSAGE_COLUMNS)
