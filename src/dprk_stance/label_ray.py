@@ -394,9 +394,9 @@ def _drive(
                 state["cursor"] = [row["unit"], row["index"]]
                 since_checkpoint += len(lines)
                 bar.update(len(lines))
-            if since_checkpoint >= opts.chunk_passages:
-                checkpoint(paths, state, result, passages_fh, summary_fh)
-                since_checkpoint = 0
+                if since_checkpoint >= opts.chunk_passages:
+                    checkpoint(paths, state, result, passages_fh, summary_fh)
+                    since_checkpoint = 0
         checkpoint(paths, state, result, passages_fh, summary_fh)
     bar.close()
     return failures
