@@ -61,6 +61,8 @@ INSTALL_HINT = 'the Ray engine needs Ray: pip install "dprk-stance[ray]"'
 DOCS_PER_BATCH = 64
 # CPUs each read and segment task asks Ray for (see ``_dataset``).
 _READ_CPUS, _SEGMENT_CPUS = 0.25, 0.5
+# Ray Data block size: ~100 news stories; big enough that per-block overhead stays small.
+_BLOCK_BYTES = 256 * 1024
 
 # Kinds of row in the dataset: a document to label, one already written (resume), an error.
 _DOC, _DONE, _ERROR = "doc", "done", "error"
@@ -167,6 +169,11 @@ def _dataset(
     ctx = DataContext.get_current()
     ctx.execution_options.preserve_order = True  # rows reach the driver in input order
     ctx.enable_progress_bars = opts.progress
+    # A large archive is one file, read by one task: small blocks let its documents spread
+    # over the segmenting tasks and scoring actors as they are read.
+    ctx.target_max_block_size = _BLOCK_BYTES
+    if not opts.progress:  # --quiet: no per-dataset progress logging either
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
     cpus = max(1.0, float(ray.cluster_resources().get("CPU", 1)))
     # Reading is mostly waiting on storage and segmenting is light next to scoring, so their
     # tasks ask for a fraction of a CPU; each actor asks for a whole one, and by default the
