@@ -306,7 +306,7 @@ def build_parser() -> argparse.ArgumentParser:
     lab.add_argument(
         "--address",
         default=None,
-        help="--engine ray: a running Ray cluster (auto, host:6379, ray://host:10001); "
+        help="--engine ray: a running Ray cluster (auto, host:6379); "
         "default: RAY_ADDRESS, else a Ray instance started on this machine",
     )
     lab.add_argument(

@@ -91,8 +91,8 @@ def label_documents_ray(
 ) -> LabelResult:
     """``label.label_documents`` on Ray Data: same arguments, outputs and errors.
 
-    ``address``: a running Ray cluster (``ray.init(address=...)``: "auto", "ray://host:10001",
-    "host:6379"); None joins the cluster in ``RAY_ADDRESS`` or starts a local one, which is
+    ``address``: a running Ray cluster (``ray.init(address=...)``: "auto", "host:6379");
+    None joins the cluster in ``RAY_ADDRESS`` or starts a local one, which is
     shut down at the end. If Ray is already initialised in this process it is used as is.
     ``num_actors``: scoring actors, each holding one copy of the model (default: the
     cluster's CPUs less one, at least one). ``model_dir`` and every input path must be
@@ -121,6 +121,10 @@ def label_documents_ray(
             metadata=opts.metadata,
         )
     )
+    if not items:  # nothing to read (every input an output of this run): no cluster needed
+        result.ignored = ignored
+        finalise(paths, result, run.key, [])
+        return result
     started_here = not ray.is_initialized()
     if started_here:
         ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
