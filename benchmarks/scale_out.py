@@ -213,23 +213,28 @@ def main() -> None:
 
 
 def scaling_note(runs: dict, per_actor: float, driver_ms: float) -> str:
-    local = runs["local"]["passages_per_s"]
-    two = runs["ray, 2 actors"]["passages_per_s"]
+    local, one, two = runs["local"], runs["ray, 1 actor"], runs["ray, 2 actors"]
     ceiling = 1000 / driver_ms if driver_ms else float("inf")
     return (
-        f"Measured on this machine's 2 cores: the local engine {local:.0f} passages/s; Ray with "
-        f"1 scoring actor {per_actor:.0f}, with 2 actors {two:.0f} (the second actor shares "
-        "the 2 cores with the segmenting tasks and the driver, so it cannot double the rate "
-        "here). Ray's start-up (a local instance, worker processes importing torch and "
-        "loading the model) costs tens of seconds and several hundred MB per worker, so on one "
-        "small machine the local engine is the faster choice. Reasoned, not measured: scoring "
-        "is independent per passage, so a cluster's rate grows with its scoring actors, about "
-        f"{per_actor:.0f} passages/s per actor-CPU for this model on these cores, until the one "
-        "driver that writes rows in order becomes the limit: it used "
-        f"{driver_ms:.2f} ms of CPU per passage here (start-up included), a ceiling near "
-        f"{ceiling:.0f} passages/s; slower models (the transformer) reach it only with many "
-        "more actors. One compressed archive is read by one task: split a large archive into "
-        "many files to read it in parallel."
+        f"Measured on this machine's 2 shared cores: whole runs, the local engine "
+        f"{local['passages_per_s']:.0f} passages/s, Ray {one['passages_per_s']:.0f} with 1 "
+        f"scoring actor and {two['passages_per_s']:.0f} with 2. Ray pays a fixed start-up "
+        f"before the first row ({one['seconds_to_first_row']:.0f} s here: starting a local "
+        "instance, worker processes importing torch, each actor loading the model) and "
+        "memory for its daemons and idle workers (peak over the process tree: "
+        f"{one['peak_pss_mb_tree']:.0f} MB PSS, {one['peak_rss_mb_tree']:.0f} MB RSS, against "
+        f"{local['peak_pss_mb_tree']:.0f} and {local['peak_rss_mb_tree']:.0f} MB locally), so on "
+        "one small "
+        "machine the local engine is the faster and lighter choice. Once rows flow, Ray "
+        f"delivered {one['steady_passages_per_s']:.0f} passages/s with 1 actor and "
+        f"{two['steady_passages_per_s']:.0f} with 2 (an upper bound: with input order kept, "
+        "blocks scored while the driver waited for the first arrive in a burst). Reasoned, not "
+        "measured: scoring is independent per passage, so on a cluster the rate grows about "
+        "linearly with scoring actors (one per CPU), and the fixed start-up is paid once per "
+        "node in parallel, until the one driver that writes rows in order is the limit: it "
+        f"spent {driver_ms:.2f} ms of CPU per passage while rows streamed in, a ceiling near "
+        f"{ceiling:,.0f} passages/s. One compressed archive is read by one task: split a "
+        "large archive into many files to read it in parallel."
     )
 
 

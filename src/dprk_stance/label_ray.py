@@ -189,7 +189,8 @@ def _dataset(
         actor_cpus -= 0.01
     actor_cpus = max(0.05, actor_cpus)
     units = [{"unit": i, "item": json.dumps(_encode_item(item))} for i, item in enumerate(items)]
-    ds = ray.data.from_items(units, override_num_blocks=max(1, len(units)))
+    # One file per block up to a few blocks per CPU; beyond that a read task reads several.
+    ds = ray.data.from_items(units, override_num_blocks=max(1, min(len(units), 4 * int(cpus))))
     ds = ds.map_batches(
         _read_files,
         batch_size=1,
