@@ -92,8 +92,9 @@ def label_documents_ray(
     """``label.label_documents`` on Ray Data: same arguments, outputs and errors.
 
     ``address``: a running Ray cluster (``ray.init(address=...)``: "auto", "host:6379");
-    None joins the cluster in ``RAY_ADDRESS`` or starts a local one, which is
-    shut down at the end. If Ray is already initialised in this process it is used as is.
+    None joins the cluster in ``RAY_ADDRESS`` if set, else starts a Ray instance on this
+    machine (never joining one a ``ray start`` left running); it is disconnected (a started
+    instance: stopped) at the end. If Ray is already initialised in this process it is used as is.
     ``num_actors``: scoring actors, each holding one copy of the model (default: the
     cluster's CPUs less one, at least one). ``model_dir`` and every input path must be
     readable at the same path on every node. Raises ``RayNotInstalled`` without Ray.
@@ -127,7 +128,10 @@ def label_documents_ray(
         return result
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(address=address, logging_level=logging.WARNING, log_to_driver=False)
+        # No address and no RAY_ADDRESS: a fresh instance on this machine ("local"), never a
+        # cluster some earlier `ray start` left behind.
+        where = address or os.environ.get("RAY_ADDRESS") or "local"
+        ray.init(address=where, logging_level=logging.WARNING, log_to_driver=False)
     try:
         started = time.perf_counter()
         failures = _drive(
