@@ -4,12 +4,14 @@
 # torch is installed first and pinned, because an unpinned `torch` pulls a multi-GB CUDA
 # build. Where the default index has no CPU wheel, point TORCH_INDEX at one:
 #   TORCH_INDEX=https://download.pytorch.org/whl/cpu bash scripts/setup.sh
+# Extras: dev (tests, lint) and ray (`label --engine ray`, and its test); EXTRAS=dev skips Ray.
 # Idempotent: a second run only checks what is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
+EXTRAS="${EXTRAS:-dev,ray}"
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
@@ -35,5 +37,5 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
     pip install "torch==$TORCH_VERSION"
   fi
 fi
-pip install -e ".[dev]" -c requirements/constraints.txt
+pip install -e ".[$EXTRAS]" -c requirements/constraints.txt
 .venv/bin/python -c "import dprk_stance, torch, transformers; print('dprk-stance', dprk_stance.__version__, '| torch', torch.__version__, '| transformers', transformers.__version__)"

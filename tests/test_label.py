@@ -187,7 +187,7 @@ def test_resume_after_interruption_gives_the_same_rows(docs, tfidf, tmp_path, mo
 
 def test_resume_refuses_a_different_run(docs, tfidf, tmp_path, monkeypatch):
     out = tmp_path / "run.csv"
-    monkeypatch.setattr(label_module, "_finalise", lambda *a, **k: None)
+    monkeypatch.setattr(label_module, "finalise", lambda *a, **k: None)
     label_documents([docs / "a.txt"], tfidf, out, QUIET)
     monkeypatch.undo()
     with pytest.raises(ValueError, match="other inputs"):

@@ -292,6 +292,43 @@ def test_jsonl_gz(tmp_path: Path) -> None:
     assert docs[2].text == "P2.\n\nQ."
 
 
+def test_parquet_rows_grouped_like_jsonl(tmp_path: Path) -> None:
+    import datetime
+
+    import pandas as pd
+
+    path = tmp_path / "archive.parquet"
+    pd.DataFrame(
+        {
+            "doc_id": ["a", "a", None, "b"],
+            "id": ["a1", "a2", "x", "b1"],
+            "date": [datetime.datetime(2012, 5, 1)] * 4,
+            "text": ["First paragraph.", "Second paragraph.", "   ", "Other story."],
+        }
+    ).to_parquet(path)
+    docs, errors = read_all([path])
+    assert [(d.doc_id, d.text) for d in docs] == [
+        ("a", "First paragraph.\n\nSecond paragraph."),
+        ("b", "Other story."),
+    ]
+    assert docs[0].meta["date"] == "2012-05-01" and docs[0].meta["year"] == "2012"
+    assert [(e.source, e.row) for e in errors] == [(str(path), 3)]
+    assert str(errors[0]) == f"{path}, row 3: empty 'text'"
+
+
+def test_parquet_without_text_column_or_not_parquet(tmp_path: Path) -> None:
+    import pandas as pd
+
+    good = tmp_path / "a.parquet"
+    pd.DataFrame({"body": ["x"]}).to_parquet(good)
+    bad = tmp_path / "b.parquet"
+    bad.write_text("not parquet")
+    docs, errors = read_all([good, bad])
+    assert docs == []
+    assert "no 'text' column (columns: body)" in str(errors[0])
+    assert str(errors[1]).startswith(f"{bad}: not a readable Parquet file")
+
+
 def test_corrupt_gzip_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "bad.jsonl.gz"
     path.write_bytes(b"not gzip at all\n")

@@ -34,8 +34,22 @@ def _cmd_label(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         metadata=args.metadata,
     )
+    if args.engine == "local" and (args.address or args.num_actors):
+        raise ValueError("--address and --num-actors need --engine ray")
     try:
-        result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
+        if args.engine == "ray":
+            from dprk_stance.label_ray import label_documents_ray
+
+            result = label_documents_ray(
+                args.inputs,
+                resolve_model(args.model),
+                args.out,
+                options,
+                address=args.address,
+                num_actors=args.num_actors,
+            )
+        else:
+            result = label_documents(args.inputs, resolve_model(args.model), args.out, options)
     except KeyboardInterrupt:
         # Finished documents are checkpointed; outputs appear only when a run completes.
         print("\ndprk-stance label: interrupted — rerun with --resume", file=sys.stderr)
@@ -90,10 +104,10 @@ def _predict_error(args: argparse.Namespace, message: str) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
+    from dprk_stance.assess import assess_documents, segment_document
     from dprk_stance.models import load_model
-    from dprk_stance.segment import segment
-    from dprk_stance.stances import LABELS, STANCES
-    from dprk_stance.text import normalize_text
+    from dprk_stance.readers import Document
+    from dprk_stance.stances import LABELS, PROB_COLUMNS
 
     text = sys.stdin.read() if args.text == "-" else args.text
     if not text.strip():
@@ -107,36 +121,31 @@ def _predict(args: argparse.Namespace) -> int:
     except NotImplementedError as exc:
         return _predict_error(args, f"--int8: {exc}")
     threshold = model.abstain_threshold if args.threshold is None else args.threshold
-    seg = segment(
-        text,
-        lambda s: model.count_tokens(normalize_text(s)),
-        model.max_tokens,
-        min_chars=1,
-        furniture=False,  # the user chose this text: classify it whatever it looks like
-    )
+    # The user chose this text: classify it whatever it looks like (no furniture skipped).
+    seg = segment_document(text, model, min_chars=1, furniture=False)
     if not seg.passages:
         return _predict_error(
             args,
             f"nothing to classify in {text.strip()[:60]!r}: no words, only numbers or "
             "symbols; give a sentence or a paragraph",
         )
-    passages = [normalize_text(p.text) for p in seg.passages]
-    scored = model.assess(passages, threshold)
+    document = Document("text", text, "<argument>")
+    (assessed,) = assess_documents([(document, seg)], model, threshold, {})
     rows = [
         {
-            "passage": i,
-            "label": LABELS[int(p.argmax())],
-            "stance": STANCES[int(scored.stance[i])],
-            "no_stance": bool(scored.no_stance[i]),
+            "passage": r["passage"],
+            "label": r["label"],
+            "stance": r["stance"],
+            "no_stance": r["no_stance"],
             "probabilities": {
-                label: round(float(v), 4) for label, v in zip(LABELS, p, strict=True)
+                label: round(r[c], 4) for label, c in zip(LABELS, PROB_COLUMNS, strict=True)
             },
-            "confidence": round(float(scored.confidence[i]), 4),
-            "relevance": _json_number(scored.relevance[i]),
-            "off_topic": bool(scored.off_topic[i]),
-            "uncertain": bool(scored.uncertain[i]),
+            "confidence": round(r["confidence"], 4),
+            "relevance": None if r["relevance"] is None else round(r["relevance"], 4),
+            "off_topic": r["off_topic"],
+            "uncertain": r["uncertain"],
         }
-        for i, p in enumerate(scored.probs)
+        for r in assessed.rows
     ]
     if args.json:
         print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1, allow_nan=False))
@@ -215,12 +224,6 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         write_jsonl(out / "rejects.jsonl", gold.rejects)
         print(f"\nwritten: {out}/predictions.csv, metrics.json, rejects.jsonl")
     return 0
-
-
-def _json_number(value: float) -> float | None:
-    """A float for JSON, or None for NaN (JSON has no NaN)."""
-    value = float(value)
-    return None if value != value else round(value, 4)
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -373,7 +376,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="label every passage of documents",
         description="Label documents passage by passage. INPUT: files, "
         "folders (recursive) or - for stdin. Formats: .txt .text .md .markdown .docx "
-        ".odt .rtf .pdf .html .htm .xhtml .jsonl(.gz) .csv.",
+        ".odt .rtf .pdf .html .htm .xhtml .jsonl(.gz) .csv .parquet.",
     )
     lab.add_argument("inputs", nargs="+", metavar="INPUT")
     lab.add_argument(
@@ -413,6 +416,26 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a CSV with a 'file' column and date/journal/title/year per input file "
         "(default: metadata.csv in an input folder, if there is one)",
+    )
+    lab.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: this process (default); ray: Ray Data tasks and actors, on this machine "
+        'or a cluster (needs pip install "dprk-stance[ray]"); same outputs',
+    )
+    lab.add_argument(
+        "--address",
+        default=None,
+        help="--engine ray: a running Ray cluster (auto, host:6379); "
+        "default: RAY_ADDRESS, else a Ray instance started on this machine",
+    )
+    lab.add_argument(
+        "--num-actors",
+        type=int,
+        default=None,
+        help="--engine ray: scoring actors, each with one copy of the model "
+        "(default: the cluster's CPUs less one)",
     )
     lab.add_argument("--quiet", action="store_true", help="no progress bar")
     lab.set_defaults(func=_cmd_label)

@@ -20,10 +20,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any, TextIO
 
-import numpy as np
 import pandas as pd
 
 from dprk_stance import __version__
+from dprk_stance.assess import assess_documents, segment_document
 from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
 from dprk_stance.label_options import LabelOptions
 from dprk_stance.models import StanceModel, load_model
@@ -35,9 +35,8 @@ from dprk_stance.readers import (
     InputError,
     iter_documents,
 )
-from dprk_stance.segment import Segmentation, segment
-from dprk_stance.stances import LABELS, PROB_COLUMNS, STANCES
-from dprk_stance.text import normalize_text
+from dprk_stance.segment import Segmentation
+from dprk_stance.stances import PROB_COLUMNS, STANCES
 
 OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")
 PASSAGE_COLUMNS = (
@@ -135,6 +134,46 @@ def output_paths(out: Path) -> dict[str, Path]:
     }
 
 
+@dataclass(frozen=True)
+class PreparedRun:
+    """What every engine settles before reading: the model, its identity in the rows, the
+    threshold, the key a resume must match, the output paths and the run's citation."""
+
+    model: StanceModel
+    identity: dict[str, str]
+    threshold: float
+    key: dict[str, Any]
+    paths: dict[str, Path]
+    citation: dict[str, Any]
+
+
+def prepare_run(
+    inputs: Sequence[str | Path], model_dir: str | Path, out: str | Path, opts: LabelOptions
+) -> PreparedRun:
+    """Check the output format and load the model; ``ValueError`` for a format it cannot
+    write or ``--int8`` with a model that has no int8 path."""
+    out = Path(out)
+    if out.suffix.lower() not in OUTPUT_FORMATS:
+        raise ValueError(f"--out {out}: format by extension, one of {list(OUTPUT_FORMATS)}")
+    try:
+        model = load_model(model_dir, int8=opts.int8)
+    except NotImplementedError as exc:  # the int8 path of a model kind that has none
+        raise ValueError(f"--int8: {exc}") from None
+    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": model.content_sha256}
+    threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
+    key = {
+        **identity,
+        "inputs": [str(i) for i in inputs],
+        "int8": opts.int8,
+        "threshold": threshold,
+        "min_chars": opts.min_chars,
+        "text_column": opts.text_column,
+        "metadata": opts.metadata,
+    }
+    citation = run_citation(model, identity["model"], inputs, opts, threshold)
+    return PreparedRun(model, identity, threshold, key, output_paths(out), citation)
+
+
 def label_documents(
     inputs: Sequence[str | Path],
     model_dir: str | Path,
@@ -152,42 +191,27 @@ def label_documents(
     read as input, even when ``--out`` lies inside an input folder.
     """
     opts = options or LabelOptions()
-    out = Path(out)
-    if out.suffix.lower() not in OUTPUT_FORMATS:
-        raise ValueError(f"--out {out}: format by extension, one of {list(OUTPUT_FORMATS)}")
-    paths = output_paths(out)
     from dprk_stance.models.hf import set_threads
 
     set_threads(0)
-    try:
-        model = load_model(model_dir, int8=opts.int8)
-    except NotImplementedError as exc:  # the int8 path of a model kind that has none
-        raise ValueError(f"--int8: {exc}") from None
-    identity = {"model": str(Path(model_dir).resolve()), "model_sha256": model.content_sha256}
-    threshold = model.abstain_threshold if opts.threshold is None else opts.threshold
-    run_key = {
-        **identity,
-        "inputs": [str(i) for i in inputs],
-        "int8": opts.int8,
-        "threshold": threshold,
-        "min_chars": opts.min_chars,
-        "text_column": opts.text_column,
-        "metadata": opts.metadata,
-    }
-
-    citation = run_citation(model, identity["model"], inputs, opts, threshold)
+    run = prepare_run(inputs, model_dir, out, opts)
+    model, identity, threshold, run_key, paths = (
+        run.model,
+        run.identity,
+        run.threshold,
+        run.key,
+        run.paths,
+    )
+    out = paths["out"]
 
     result = LabelResult(
         out=out, summary=paths["summary"], chart=paths["chart"], report=paths["report"]
     )
-    state = _open_work(paths, run_key, opts.resume, result)
+    state = open_work(paths, run_key, opts.resume, result, engine="local")
     failures: list[InputError] = []
     ignored: list[str] = []
 
-    def count(text: str) -> int:
-        return model.count_tokens(normalize_text(text))
-
-    bar = _progress(opts.progress)
+    bar = progress_bar(opts.progress)
     started = time.perf_counter()
     pending: list[tuple[Document, Segmentation]] = []
     n_pending = 0
@@ -211,8 +235,7 @@ def label_documents(
                     result,
                 )
                 state["documents_done"] += len(pending)
-                state["counts"] = {key: getattr(result, key) for key in _RESUMED_COUNTS}
-                _checkpoint(paths, state, passages_fh, summary_fh)
+                checkpoint(paths, state, result, passages_fh, summary_fh)
                 bar.update(n_pending)
                 rate = result.passages / max(time.perf_counter() - started, 1e-9)
                 bar.set_postfix_str(f"{rate:.0f} passages/s")
@@ -230,7 +253,7 @@ def label_documents(
             seen += 1
             if seen <= state["documents_done"]:
                 continue  # done in an earlier, interrupted run
-            seg = segment(document.text, count, model.max_tokens, min_chars=opts.min_chars)
+            seg = segment_document(document.text, model, min_chars=opts.min_chars)
             pending.append((document, seg))
             n_pending += len(seg.passages)
             if n_pending >= opts.chunk_passages:
@@ -240,7 +263,7 @@ def label_documents(
     result.seconds = time.perf_counter() - started
     result.failures = [str(f) for f in failures]
     result.ignored = ignored
-    _finalise(paths, result, run_key, failures, citation)
+    finalise(paths, result, run_key, failures, run.citation)
     return result
 
 
@@ -281,16 +304,24 @@ def run_citation(
     }
 
 
-def _progress(enabled: bool) -> Any:
+def progress_bar(enabled: bool) -> Any:
     from tqdm import tqdm
 
     return tqdm(unit="passage", disable=not enabled, file=sys.stderr, dynamic_ncols=True)
 
 
-def _open_work(
-    paths: dict[str, Path], run_key: dict[str, Any], resume: bool, result: LabelResult
+def open_work(
+    paths: dict[str, Path],
+    run_key: dict[str, Any],
+    resume: bool,
+    result: LabelResult,
+    engine: str,
 ) -> dict[str, Any]:
-    """Start fresh working files, or truncate them to the last checkpoint when resuming."""
+    """Start fresh working files, or truncate them to the last checkpoint when resuming.
+
+    Returns the progress state (``documents_done``, byte offsets, counts; an engine may
+    keep more in it). ``ValueError`` when the checkpoint belongs to another run or engine.
+    """
     paths["out"].parent.mkdir(parents=True, exist_ok=True)
     progress = paths["progress"]
     if resume and progress.is_file():
@@ -299,6 +330,11 @@ def _open_work(
             raise ValueError(
                 f"--resume: {progress} belongs to a run with other inputs, model or "
                 "options; start without --resume to begin again"
+            )
+        if state.get("engine", "local") != engine:
+            raise ValueError(
+                f"--resume: {progress} was written by the {state.get('engine', 'local')} "
+                f"engine; resume with --engine {state.get('engine', 'local')}"
             )
         for key, name in (("passages_bytes", "work_passages"), ("summary_bytes", "work_summary")):
             with open(paths[name], "r+b") as fh:
@@ -312,6 +348,7 @@ def _open_work(
         paths[name].write_bytes(b"")
     state = {
         "run": run_key,
+        "engine": engine,
         "documents_done": 0,
         "passages_bytes": 0,
         "summary_bytes": 0,
@@ -321,10 +358,15 @@ def _open_work(
     return state
 
 
-def _checkpoint(
-    paths: dict[str, Path], state: dict[str, Any], passages_fh: IO[str], summary_fh: IO[str]
+def checkpoint(
+    paths: dict[str, Path],
+    state: dict[str, Any],
+    result: LabelResult,
+    passages_fh: IO[str],
+    summary_fh: IO[str],
 ) -> None:
-    """Make the appended rows durable, then record where they end."""
+    """Make the appended rows durable, then record where they end and the counts so far."""
+    state["counts"] = {key: getattr(result, key) for key in _RESUMED_COUNTS}
     for fh in (passages_fh, summary_fh):
         fh.flush()
         os.fsync(fh.fileno())
@@ -343,113 +385,43 @@ def _score_and_write(
     summary_fh: IO[str],
     result: LabelResult,
 ) -> None:
-    texts = [normalize_text(p.text) for _, seg in batch for p in seg.passages]
     model.inference_batch_size = batch_size
-    scored = model.assess(texts, threshold)
-    probs, uncertain = scored.probs, scored.uncertain
-    row = 0
-    for document, seg in batch:
-        n = len(seg.passages)
-        doc_probs, doc_unc = probs[row : row + n], uncertain[row : row + n]
-        meta = {k: document.meta.get(k) for k in META_FIELDS}
-        for i, passage in enumerate(seg.passages):
-            record = {
-                "doc_id": document.doc_id,
-                "source": document.source,
-                "passage": passage.index,
-                "start": passage.start,
-                "end": passage.end,
-                **meta,
-                "text": texts[row + i],
-                "label": LABELS[int(doc_probs[i].argmax())],
-                "stance": STANCES[int(scored.stance[row + i])],
-                **{c: float(v) for c, v in zip(PROB_COLUMNS, doc_probs[i], strict=True)},
-                "confidence": float(scored.confidence[row + i]),
-                "relevance": _finite(scored.relevance[row + i]),
-                "no_stance": bool(scored.no_stance[row + i]),
-                "off_topic": bool(scored.off_topic[row + i]),
-                "uncertain": bool(doc_unc[i]),
-                **identity,
-            }
-            passages_fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-        summary_fh.write(
-            json.dumps(
-                document_summary(
-                    document,
-                    seg,
-                    texts[row : row + n],
-                    doc_probs,
-                    doc_unc,
-                    scored.off_topic[row : row + n],
-                    scored.no_stance[row : row + n],
-                ),
-                ensure_ascii=False,
-            )
-            + "\n"
+    for assessed in assess_documents(batch, model, threshold, identity):
+        write_assessed(
+            [json.dumps(r, ensure_ascii=False) for r in assessed.rows],
+            json.dumps(assessed.summary, ensure_ascii=False),
+            passages_fh,
+            summary_fh,
         )
-        row += n
-        result.documents += 1
-        result.passages += n
-        result.uncertain += int(doc_unc.sum())
-        result.skipped_fragments += seg.skipped_fragments
-        result.skipped_chars += seg.skipped_chars
-        result.merged_fragments += seg.merged_fragments
-        result.split_paragraphs += seg.split_paragraphs
-        result.skipped_fragments += sum(document.skipped.values())
-        kinds = Counter(result.skipped_by_kind)
-        kinds.update(document.skipped)
-        kinds.update(seg.furniture)
-        result.skipped_by_kind = dict(sorted(kinds.items()))
+        account(result, assessed.document, assessed.segmentation, assessed.uncertain)
 
 
-def _finite(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
+def write_assessed(
+    passage_lines: Sequence[str], summary_line: str, passages_fh: IO[str], summary_fh: IO[str]
+) -> None:
+    """Append one document's passage rows and summary row (JSON lines) to the working files."""
+    for line in passage_lines:
+        passages_fh.write(line + "\n")
+    summary_fh.write(summary_line + "\n")
 
 
-def document_summary(
-    document: Document,
-    seg: Segmentation,
-    texts: Sequence[str],
-    probs: np.ndarray,
-    uncertain: np.ndarray,
-    off_topic: np.ndarray,
-    no_stance: np.ndarray,
-) -> dict[str, Any]:
-    """Counts and shares per stance (confident passages only), no-stance and uncertain counts,
-    and the most probable passage per stance. Arrays have one entry per passage; ``probs``
-    is (n, 4) in LABELS order."""
-    n = len(texts)
-    pred = probs.argmax(axis=1) if n else np.zeros(0, dtype=int)
-    summary: dict[str, Any] = {
-        "doc_id": document.doc_id,
-        "source": document.source,
-        **{k: document.meta.get(k) for k in (*META_FIELDS, *META_SOURCE_FIELDS)},
-        "passages": n,
-        "uncertain": int(uncertain.sum()),
-        "no_stance": int(no_stance.sum()),
-        "off_topic": int(off_topic.sum()),
-        "share_uncertain": float(uncertain.mean()) if n else 0.0,
-        "mean_confidence": float(probs.max(axis=1).mean()) if n else None,
-        "skipped_fragments": seg.skipped_fragments + sum(document.skipped.values()),
-    }
-    for j, label in enumerate(STANCES):
-        confident = (pred == j) & ~uncertain
-        key = label.replace("-", "_")
-        summary[f"n_{key}"] = int(confident.sum())
-        summary[f"share_{key}"] = float(confident.mean()) if n else 0.0
-        if (pred == j).any():
-            best = int(np.argmax(np.where(pred == j, probs[:, j], -1)))
-            summary[f"top_{key}_passage"] = best
-            summary[f"top_{key}_p"] = float(probs[best, j])
-            summary[f"top_{key}_text"] = texts[best][:300]
-        else:
-            summary[f"top_{key}_passage"] = None
-            summary[f"top_{key}_p"] = None
-            summary[f"top_{key}_text"] = None
-    return summary
+def account(result: LabelResult, document: Document, seg: Segmentation, uncertain: int) -> None:
+    """Add one written document to the run's counts (documents, passages, skipped, ...)."""
+    result.documents += 1
+    result.passages += len(seg.passages)
+    result.uncertain += uncertain
+    result.skipped_fragments += seg.skipped_fragments
+    result.skipped_chars += seg.skipped_chars
+    result.merged_fragments += seg.merged_fragments
+    result.split_paragraphs += seg.split_paragraphs
+    result.skipped_fragments += sum(document.skipped.values())
+    kinds = Counter(result.skipped_by_kind)
+    kinds.update(document.skipped)
+    kinds.update(seg.furniture)
+    result.skipped_by_kind = dict(sorted(kinds.items()))
 
 
-def _finalise(
+def finalise(
     paths: dict[str, Path],
     result: LabelResult,
     run_key: dict[str, Any],

@@ -21,6 +21,7 @@ passed to ``on_skip`` with the reason, so a run report can name them.
 from __future__ import annotations
 
 import csv
+import datetime
 import gzip
 import itertools
 import json
@@ -46,9 +47,13 @@ __all__ = [
     "SUPPORTED_SUFFIXES",
     "Document",
     "InputError",
+    "InputFile",
     "iter_documents",
+    "iter_inputs",
+    "read_input_file",
     "read_metadata_sidecar",
     "suffix_of",
+    "unique_id_error",
 ]
 
 SUPPORTED_SUFFIXES = (
@@ -66,6 +71,7 @@ SUPPORTED_SUFFIXES = (
     ".jsonl",
     ".jsonl.gz",
     ".csv",
+    ".parquet",
 )
 # Columns of a .jsonl/.csv record carried into Document.meta when present and non-empty.
 META_FIELDS = ("date", "journal", "title", "year")
@@ -138,6 +144,48 @@ def iter_documents(
     next to each other are one document, their texts joined as paragraphs; a document id seen
     again later, or in another file, is an error naming both places.
     """
+    seen_ids: dict[str, str] = {}
+    for item in iter_inputs(
+        inputs, stdin=stdin, exclude=exclude, on_skip=on_skip, metadata=metadata
+    ):
+        results = read_input_file(item, text_column) if isinstance(item, InputFile) else [item]
+        for result in results:
+            if isinstance(result, Document):
+                result = unique_id_error(result, seen_ids) or result
+            if isinstance(result, Document):
+                yield result
+            elif on_error is None:
+                raise result
+            else:
+                on_error(result)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read: where it is, its name in outputs, the document id a whole-file
+    format gets, and the sidecar metadata for it. Plain data, so it can travel to a worker."""
+
+    path: str
+    source: str
+    doc_id: str
+    meta: dict[str, str] = field(default_factory=dict)
+
+
+def iter_inputs(
+    inputs: Sequence[str | Path],
+    *,
+    stdin: TextIO | None = None,
+    exclude: Collection[str | Path] = (),
+    on_skip: SkipHandler | None = None,
+    metadata: str | Path | None = None,
+) -> Iterator[InputFile | Document | InputError]:
+    """The files ``iter_documents`` reads, in its order, without reading them.
+
+    Folders are walked (lazily, one input at a time) as ``iter_documents`` describes; stdin
+    is read at once and yielded as its ``Document``; problems found while listing (a missing
+    path, an unsupported file, a bad sidecar) are yielded as ``InputError``s in place. Read
+    each ``InputFile`` with ``read_input_file``, on this machine or another.
+    """
     if isinstance(inputs, (str, Path)):  # one path, not a sequence of one-letter paths
         inputs = [inputs]
     excluded = {_resolved(p) for p in exclude}
@@ -145,22 +193,28 @@ def iter_documents(
     if metadata is not None:
         excluded.add(_resolved(metadata))
     skip = on_skip or (lambda _path, _reason: None)
-    seen_ids: dict[str, str] = {}
     for item in inputs:
-        for result in _read_input(item, text_column, stdin, excluded, skip, sidecar):
-            if isinstance(result, Document) and result.doc_id in seen_ids:
-                result = InputError(
-                    result.source,
-                    None,
-                    f"document id {result.doc_id!r} already read from {seen_ids[result.doc_id]}",
-                )
-            if isinstance(result, Document):
-                seen_ids[result.doc_id] = result.source
-                yield result
-            elif on_error is None:
-                raise result
-            else:
-                on_error(result)
+        yield from _read_input(item, stdin, excluded, skip, sidecar)
+
+
+def read_input_file(item: InputFile, text_column: str = "text") -> Iterator[Document | InputError]:
+    """The documents of one listed file, and ``InputError``s for its bad rows (or for the
+    whole file when it cannot be read), in file order. Ids are not checked across files:
+    that is ``unique_id_error``'s job, in reading order."""
+    yield from _read_file(Path(item.path), item.source, item.doc_id, text_column, item.meta)
+
+
+def unique_id_error(document: Document, seen_ids: dict[str, str]) -> InputError | None:
+    """An ``InputError`` when ``document``'s id was already read (from ``seen_ids``: id ->
+    source, updated here), else None. Call it in reading order."""
+    if document.doc_id in seen_ids:
+        return InputError(
+            document.source,
+            None,
+            f"document id {document.doc_id!r} already read from {seen_ids[document.doc_id]}",
+        )
+    seen_ids[document.doc_id] = document.source
+    return None
 
 
 def suffix_of(path: str | Path) -> str | None:
@@ -221,12 +275,11 @@ def _resolved(path: str | Path) -> str:
 
 def _read_input(
     item: str | Path,
-    text_column: str,
     stdin: TextIO | None,
     excluded: set[str],
     skip: SkipHandler,
     sidecar: dict[str, dict[str, str]],
-) -> Iterator[_Result]:
+) -> Iterator[InputFile | _Result]:
     given = os.fspath(item)
     if isinstance(item, str) and item == "-":
         yield from _read_stdin(stdin if stdin is not None else sys.stdin)
@@ -250,13 +303,13 @@ def _read_input(
                 continue
             rel = file.relative_to(path).as_posix()
             meta = folder_meta.get(rel) or folder_meta.get(file.name) or {}
-            yield from _read_file(file, str(file), rel, text_column, meta)
+            yield InputFile(str(file), str(file), rel, meta)
     elif path.exists():
         if _resolved(path) in excluded:
             skip(given, "an output of this run")
             return
         meta = sidecar.get(given) or sidecar.get(path.name) or {}
-        yield from _read_file(path, given, given, text_column, meta)
+        yield InputFile(str(path), given, given, meta)
     else:
         yield InputError(given, None, "no such file or folder")
 
@@ -369,6 +422,8 @@ def _read_file(
             yield from _group_records(rows, source, sidecar)
         elif suffix == ".csv":
             yield from _group_records(_read_csv(path, source, text_column), source, sidecar)
+        elif suffix == ".parquet":
+            yield from _group_records(_read_parquet(path, source, text_column), source, sidecar)
         else:
             blocks, properties = _WHOLE_FILE_READERS[suffix](path, source)
             body = [_fold(t).strip() for kind, t in blocks if kind == BODY]
@@ -1306,6 +1361,30 @@ def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Record | I
         raise InputError(source, None, "no data rows under the header")
 
 
+def _read_parquet(path: Path, source: str, text_column: str) -> Iterator[_Record | InputError]:
+    """One record per row, read a batch at a time; rows are numbered from 1."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.ParquetFile(path)
+        columns = table.schema_arrow.names
+        if text_column not in columns:
+            raise InputError(
+                source, None, f"no {text_column!r} column (columns: {', '.join(columns)})"
+            )
+        wanted = [c for c in (text_column, DOC_ID_FIELD, ID_FIELD, *META_FIELDS) if c in columns]
+        number = 0
+        for batch in table.iter_batches(batch_size=1024, columns=wanted):
+            for record in batch.to_pylist():
+                number += 1
+                yield _record(record, source, number, "row", text_column)
+    except (pa.ArrowException, ValueError) as exc:
+        raise InputError(source, None, f"not a readable Parquet file ({exc})") from None
+    if number == 0:
+        raise InputError(source, None, "no data rows")
+
+
 def _decoded_lines(handle: Iterable[bytes]) -> Iterator[str]:
     """Decode line by line (strictly, BOM dropped), keeping line endings for the csv module."""
     first = True
@@ -1323,6 +1402,10 @@ def _scalar(value: Any) -> str | None:
         return None
     if isinstance(value, float) and value.is_integer():
         value = int(value)  # 2016.0 -> "2016", 7.0 -> "7"
+    if isinstance(value, datetime.datetime) and value.time() == datetime.time():
+        value = value.date()  # a Parquet timestamp at midnight is a date
+    if isinstance(value, datetime.date):
+        return value.isoformat()
     text = str(value).strip()
     return text or None
 
