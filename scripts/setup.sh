@@ -4,14 +4,15 @@
 # torch is installed first and pinned, because an unpinned `torch` pulls a multi-GB CUDA
 # build. Where the default index has no CPU wheel, point TORCH_INDEX at one:
 #   TORCH_INDEX=https://download.pytorch.org/whl/cpu bash scripts/setup.sh
-# Extras: dev (tests, lint) and ray (`label --engine ray`, and its test); EXTRAS=dev skips Ray.
+# Extras: dev (tests, lint), ray (`label --engine ray`, and its test) and explain (captum:
+# Integrated Gradients for the transformer); EXTRAS=dev skips both.
 # Idempotent: a second run only checks what is installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 TORCH_VERSION="${TORCH_VERSION:-2.13.0}"
-EXTRAS="${EXTRAS:-dev,ray}"
+EXTRAS="${EXTRAS:-dev,ray,explain}"
 
 if [ ! -x .venv/bin/python ]; then
   "$PYTHON" -m venv .venv
