@@ -27,7 +27,8 @@ def test_fine_tune_bundled_minilm_and_reload(tmp_path):
     assert summary["backbone_resolved"].endswith("model")
     model.save(tmp_path / "models" / "transformer")
     again = load_model(tmp_path / "models" / "transformer")
-    assert again.model.config.num_hidden_layers == 6  # the real MiniLM, not a stand-in
+    # the real MiniLM, not a stand-in
+    assert again.torch_model().config.num_hidden_layers == 6
     np.testing.assert_allclose(
         again.predict_proba(texts[36:]), model.predict_proba(texts[36:]), rtol=1e-4, atol=1e-5
     )
