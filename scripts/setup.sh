@@ -39,4 +39,15 @@ if ! .venv/bin/python -c "import torch, sys; sys.exit(torch.__version__.split('+
   fi
 fi
 pip install -e ".[$EXTRAS]" -c requirements/constraints.txt
+
+# Headless Chromium and its driver from the system package manager, for the test that opens
+# the HTML report in a real browser (it skips where they are missing). Only as root with
+# apt-get; SKIP_BROWSER=1 skips it.
+if [ "${SKIP_BROWSER:-0}" != 1 ] && ! command -v chromedriver >/dev/null 2>&1 \
+   && command -v apt-get >/dev/null 2>&1 && [ "$(id -u)" = 0 ]; then
+  if ! (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1; then
+    echo "setup: headless Chromium could not be installed; the browser test will skip" >&2
+  fi
+fi
 .venv/bin/python -c "import dprk_stance, torch, transformers; print('dprk-stance', dprk_stance.__version__, '| torch', torch.__version__, '| transformers', transformers.__version__)"

@@ -295,3 +295,64 @@ def test_filters_change_the_visible_rows(built):
     assert counts["confident"][0].startswith(f"{confident} of {len(frame)} passages match")
     assert counts["conservative"][0].startswith(f"{conservative} of {len(frame)}")
     assert counts["conservative"][1] == min(conservative, 300)
+
+
+def _browser():
+    """Headless system Chromium through Selenium, or a skip saying what is missing."""
+    webdriver = pytest.importorskip("selenium.webdriver", reason="selenium not installed")
+    binary = next(
+        (
+            shutil.which(n)
+            for n in ("chromium", "chromium-browser", "google-chrome")
+            if shutil.which(n)
+        ),
+        None,
+    )
+    driver = shutil.which("chromedriver")
+    if binary is None or driver is None:
+        pytest.skip(
+            "no system Chromium and chromedriver (apt-get install chromium chromium-driver)"
+        )
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"):
+        options.add_argument(arg)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    return webdriver.Chrome(options=options, service=webdriver.ChromeService(driver))
+
+
+def test_report_renders_and_filters_in_a_real_browser(built, tmp_path):
+    """The page in headless Chromium: every figure loads, a filter changes the visible rows,
+    and the console shows no error."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    frame, result = built
+    browser = _browser()
+    try:
+        browser.set_window_size(1400, 1000)
+        browser.get(result.index.as_uri())
+        figures = browser.find_elements(By.CSS_SELECTOR, "figure img")
+        assert figures
+        loaded = "return arguments[0].complete && arguments[0].naturalWidth > 0"
+        WebDriverWait(browser, 20).until(
+            lambda b: all(b.execute_script(loaded, img) for img in figures)
+        )
+        count = browser.find_element(By.ID, "count")
+        WebDriverWait(browser, 10).until(lambda b: count.text)
+        assert count.text.startswith(f"{len(frame)} of {len(frame)} passages match")
+        rows_before = len(browser.find_elements(By.CSS_SELECTOR, "#rows tbody tr"))
+        Select(browser.find_element(By.ID, "f-label")).select_by_visible_text("conservative")
+        Select(browser.find_element(By.ID, "f-flag")).select_by_value("confident")
+        conservative = int((~frame["uncertain"] & (frame["label"] == "conservative")).sum())
+        WebDriverWait(browser, 10).until(
+            lambda b: b.find_element(By.ID, "count").text.startswith(f"{conservative} of")
+        )
+        rows_after = len(browser.find_elements(By.CSS_SELECTOR, "#rows tbody tr"))
+        assert rows_after == min(conservative, 300) < rows_before
+        shot = tmp_path / "report.png"
+        assert browser.save_screenshot(str(shot)) and shot.stat().st_size > 10_000
+        errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert not errors, errors
+    finally:
+        browser.quit()
