@@ -1,3 +1,5 @@
+import json
+
 import numpy as np
 import pytest
 
@@ -36,6 +38,8 @@ def test_ensemble_averages_members_and_refuses_changed_members(trained, tmp_path
 
     from scipy.special import softmax
 
+    from dprk_stance.models.base import MODEL_FILE
+
     ensemble = load_model(f"{trained.paths.models_dir}/ensemble")
     members = [load_model(f"{trained.paths.models_dir}/{m}") for m in trained.ensemble.members]
     mean = np.mean([np.log(m.predict_proba(TEXTS)) for m in members], axis=0)
@@ -43,9 +47,14 @@ def test_ensemble_averages_members_and_refuses_changed_members(trained, tmp_path
     np.testing.assert_allclose(ensemble.predict_proba(TEXTS), expected, rtol=1e-5, atol=1e-7)
     copy = tmp_path / "models"
     shutil.copytree(trained.paths.models_dir, copy)
-    member = Path(copy, trained.ensemble.members[0])
-    (member / "extra.txt").write_text("changed")
+    # A member retrained after the ensemble was built records another content hash.
+    sidecar = Path(copy, trained.ensemble.members[0], MODEL_FILE)
+    meta = json.loads(sidecar.read_text())
+    sidecar.write_text(json.dumps({**meta, "content_sha256": "0" * 64}))
     with pytest.raises(ModelLoadError, match="changed"):
+        load_model(copy / "ensemble")
+    shutil.rmtree(sidecar.parent)
+    with pytest.raises(ModelLoadError, match="missing"):
         load_model(copy / "ensemble")
 
 

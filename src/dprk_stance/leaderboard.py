@@ -26,7 +26,15 @@ from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_json, write_text
 from dprk_stance.metrics import trust_metrics
 from dprk_stance.stances import LABEL2ID, NO_STANCE
-from dprk_stance.stats import bootstrap_ci, holm, mcnemar, paired_bootstrap_difference
+from dprk_stance.stats import (
+    bootstrap_ci,
+    holm,
+    mcnemar,
+    paired_bootstrap_difference,
+)
+from dprk_stance.stats import (
+    format_estimate as fmt,
+)
 
 IN_DOMAIN = "in-domain"
 
@@ -216,18 +224,6 @@ def build_leaderboard(cfg: Config) -> dict[str, Any]:
     }
 
 
-def _f(value: Any, digits: int = 3) -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
-    return f"{value:.{digits}f}"
-
-
-def _ci_text(estimate: Any, ci: list[float]) -> str:
-    if estimate is None or np.isnan(estimate):
-        return "–"
-    return f"{estimate:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
-
-
 def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> str:
     """One evaluation set's table (and pairwise tests when there are several models)."""
     pct = round(boot["confidence"] * 100)
@@ -243,11 +239,12 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
     ]
     for r in entry["models"]:
         lines.append(
-            f"| {r['model']} | {_ci_text(r['macro_f1'], r['macro_f1_ci'])} "
-            f"| {_ci_text(r['stance_accuracy'], r['stance_accuracy_ci'])} "
-            f"| {_f(r['no_stance_recall'])} | {_f(r['stance_flagged_as_no_stance'])} "
-            f"| {_f(r['confident_stance_precision'])} "
-            f"| {_f(r['confident_errors_per_100'], 1)} | {_f(r['ece'])} | {_f(r['aurc'])} |"
+            f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'])} "
+            f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'])} "
+            f"| {fmt(r['no_stance_recall'])} | {fmt(r['stance_flagged_as_no_stance'])} "
+            f"| {fmt(r['confident_stance_precision'])} "
+            f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
+            f"| {fmt(r['aurc'])} |"
         )
     if entry["pairs"]:
         lines += [
@@ -269,7 +266,8 @@ def render_calibration(rows: list[dict[str, Any]]) -> str:
     """Before → after calibration, per model and set."""
 
     def pair(row: dict[str, Any], key: str, digits: int = 3) -> str:
-        return f"{_f(row['before'].get(key), digits)} → {_f(row['after'].get(key), digits)}"
+        before, after = row["before"].get(key), row["after"].get(key)
+        return f"{fmt(before, digits=digits)} → {fmt(after, digits=digits)}"
 
     lines = [
         "## Calibration: before → after",
@@ -354,7 +352,7 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
     ]
     for name, t in timings.items():
         lines.append(
-            f"| {name} | {t['train_seconds']:.1f} | {_f(t['inference_passages_per_s'], 0)} "
+            f"| {name} | {t['train_seconds']:.1f} | {fmt(t['inference_passages_per_s'], digits=0)} "
             f"| {t['size_on_disk_mb']:.1f} |"
         )
     return "\n".join(lines) + "\n"

@@ -835,15 +835,20 @@ def _write_figures(
 
 
 def _provenance(runs: list[dict[str, Any]], opts: ReportOptions) -> dict[str, Any]:
-    """What a citation needs: per run its file hash and whatever its run report records."""
+    """What a citation needs: per run its file hash and whatever its run report records,
+    nested records (the run's citation, its model) flattened to dotted keys for the table."""
     skip = {"failures", "ignored", "outputs", "skipped_by_kind"}
-    out = []
-    for run in runs:
-        facts = {k: v for k, v in run.items() if k not in skip and k != "run"}
-        facts.update({f"run.{k}": v for k, v in (run.get("run") or {}).items()})
-        out.append(facts)
+
+    def flat(prefix: str, value: Any) -> dict[str, Any]:
+        if isinstance(value, dict):
+            out: dict[str, Any] = {}
+            for key, inner in value.items():
+                out.update(flat(f"{prefix}.{key}" if prefix else key, inner))
+            return out
+        return {prefix: value}
+
     return {
-        "runs": out,
+        "runs": [flat("", {k: v for k, v in run.items() if k not in skip}) for run in runs],
         "built": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "version": __version__,
         "options": asdict(opts),
@@ -851,18 +856,40 @@ def _provenance(runs: list[dict[str, Any]], opts: ReportOptions) -> dict[str, An
 
 
 def _citation(provenance: dict[str, Any]) -> str:
+    """One sentence to paste under a figure: tool version, models (kind, content hash, the
+    commit and corpus version they were trained from), labelling outputs and dates."""
     runs = provenance["runs"]
-    hashes = sorted(
-        {str(r.get("run.model_sha256"))[:12] for r in runs if r.get("run.model_sha256")}
+    models = sorted(
+        {
+            " ".join(
+                part
+                for part in (
+                    str(r.get("citation.model.kind") or "model"),
+                    f"sha256 {str(r.get('run.model_sha256'))[:12]}",
+                    f"(trained at commit {str(r['citation.model.commit'])[:10]}"
+                    + (" with uncommitted changes" if r.get("citation.model.dirty") else "")
+                    + f", corpus {r.get('citation.model.corpus_version')})"
+                    if r.get("citation.model.commit")
+                    else "",
+                )
+                if part
+            )
+            for r in runs
+            if r.get("run.model_sha256")
+        }
     )
     versions = sorted(
-        {str(r[k]) for r in runs for k in r if k.endswith("version") and r.get(k)}
+        {str(r[k]) for r in runs for k in r if k.endswith("version") and "model" not in k}
         | {provenance["version"]}
+    )
+    labelled = sorted(
+        {str(r["citation.labelled_at"])[:10] for r in runs if r.get("citation.labelled_at")}
     )
     return (
         f"Stance shares measured with dprk-stance {', '.join(versions)}"
-        + (f", model sha256 {', '.join(hashes)}" if hashes else "")
+        + (f"; {'; '.join(models)}" if models else "")
         + f"; labelling output(s) sha256 {', '.join(r['output_sha256'][:12] for r in runs)}"
+        + (f", labelled {', '.join(labelled)}" if labelled else "")
         + f"; report built {provenance['built']}."
     )
 

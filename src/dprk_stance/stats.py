@@ -189,3 +189,13 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, (len(p) - rank) * p[i]))
         adjusted[i] = running
     return adjusted.tolist()
+
+
+def format_estimate(value: Any, ci: Any = None, digits: int = 3) -> str:
+    """A figure for a Markdown table: ``0.912``, or ``0.912 [0.880, 0.940]`` with its
+    interval ``ci`` (low, high); an en dash for a missing or NaN value."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if not ci:
+        return f"{value:.{digits}f}"
+    return f"{value:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"

@@ -1,7 +1,9 @@
 """Frozen sentence embeddings (mean-pooled MiniLM) + logistic regression.
 
 Tells whether fine-tuning earns its cost over a linear probe of the same backbone. The
-encoder is saved inside the model directory so the model is self-contained.
+encoder is saved inside the model directory so the model is self-contained. Training runs
+the encoder in PyTorch; a loaded model runs it on ONNX Runtime (:mod:`.onnx`) and applies
+the frozen classifier, so scoring imports neither torch nor scikit-learn.
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.hf import (
     batched_forward,
     fast_tokenizer,
     import_torch,
+    load_tokenizer,
     quiet_transformers,
     resolve_backbone,
     torch_forward,
 )
+from dprk_stance.models.onnx import cached_session, mean_pooled, session_forward
 from dprk_stance.models.persist import load_logreg, save_logreg
 
 # Frozen encoders give the same vector for the same text: cross-validation re-fits the
@@ -31,6 +34,8 @@ _CACHE: dict[tuple[str, str], np.ndarray] = {}
 
 class EmbedLogRegModel(StanceModel):
     kind = "embed-logreg"
+    encoder: Any = None  # the PyTorch encoder while fitting; None once loaded (ONNX)
+    _session: Any = None  # the encoder's ONNX Runtime session, once a loaded model scores
 
     def _load_encoder(self, source: str) -> None:
         from transformers import AutoModel, AutoTokenizer
@@ -45,24 +50,47 @@ class EmbedLogRegModel(StanceModel):
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if (self._encoder_id, t) not in _CACHE]
         if missing:
-            torch = import_torch()
-
-            def mean_pooled(output: Any, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-                hidden = output.last_hidden_state
-                mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                return torch.nn.functional.normalize(pooled, dim=1)
-
             vectors = batched_forward(
                 missing,
                 self.tokenizer,
-                torch_forward(self.encoder, mean_pooled),
+                self._forward(),
                 max_length=self.params.max_length,
                 batch_size=self.inference_batch_size,
             )
             for text, vector in zip(missing, vectors, strict=True):
                 _CACHE[(self._encoder_id, text)] = vector
         return np.stack([_CACHE[(self._encoder_id, t)] for t in texts])
+
+    def _forward(self) -> Any:
+        """Mean-pooled, unit-length embeddings of a batch: PyTorch while fitting, else ONNX."""
+        if self.encoder is None:
+            if self._session is None:
+                self._session = cached_session(
+                    self._dir,
+                    self.content_sha256,
+                    "encoder",
+                    self._torch_encoder,
+                    tokenizer=self.tokenizer,
+                    output="last_hidden_state",
+                )
+            hidden = session_forward(self._session)
+            return lambda batch: mean_pooled(hidden(batch), batch["attention_mask"], True)
+        torch = import_torch()
+
+        def pooled(output: Any, batch: dict[str, Any]) -> Any:
+            hidden = output.last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, dim=1)
+
+        return torch_forward(self.encoder, pooled)
+
+    def _torch_encoder(self) -> Any:
+        """The saved encoder in PyTorch (only to export its ONNX graph)."""
+        from transformers import AutoModel
+
+        quiet_transformers()
+        return AutoModel.from_pretrained(self._dir / "encoder", use_safetensors=True).eval()
 
     def fit(
         self,
@@ -71,6 +99,8 @@ class EmbedLogRegModel(StanceModel):
         dev_texts: Sequence[str],
         dev_y: np.ndarray,
     ) -> dict[str, Any]:
+        from sklearn.linear_model import LogisticRegression
+
         self._load_encoder(resolve_backbone(self.params.backbone))
         p = self.params
         self.clf = LogisticRegression(
@@ -89,10 +119,19 @@ class EmbedLogRegModel(StanceModel):
         return self._count(text)
 
     def _save_files(self, path: Path) -> None:
-        self.encoder.save_pretrained(path / "encoder")
-        self.hf_tokenizer.save_pretrained(path / "encoder")
+        if self.encoder is None:  # a loaded model: its encoder folder as saved
+            import shutil
+
+            shutil.copytree(self._dir / "encoder", path / "encoder", dirs_exist_ok=True)
+        else:
+            self.encoder.save_pretrained(path / "encoder")
+            self.hf_tokenizer.save_pretrained(path / "encoder")
         save_logreg(self.clf, path, "classifier")
 
     def _load_files(self, path: Path) -> None:
-        self._load_encoder(str((path / "encoder").resolve()))
+        self._dir = path
+        self.encoder = None
+        self.tokenizer = load_tokenizer(path / "encoder")
+        self._encoder_id = str((path / "encoder").resolve())
+        self._count = self.tokenizer.count
         self.clf = load_logreg(path, "classifier")

@@ -14,10 +14,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.special import log_softmax
 
+from dprk_stance.calibrate import log_softmax
 from dprk_stance.fsutil import read_json, write_json
-from dprk_stance.models.base import ModelLoadError, StanceModel, content_hash, load_model
+from dprk_stance.models.base import (
+    MODEL_FILE,
+    ModelLoadError,
+    StanceModel,
+    content_hash,
+    load_model,
+)
 
 MEMBERS_FILE = "members.json"
 
@@ -46,7 +52,7 @@ class EnsembleModel(StanceModel):
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Mean of members' calibrated log-probabilities, (n, 4)."""
         logps = [
-            log_softmax(np.asarray(m.scores(texts), dtype=np.float64) / m.temperature, axis=1)
+            log_softmax(np.asarray(m.scores(texts), dtype=np.float64) / m.temperature)
             for m in self.members.values()
         ]
         return np.mean(logps, axis=0)
@@ -71,12 +77,19 @@ class EnsembleModel(StanceModel):
         )
 
     def _load_files(self, path: Path) -> None:
+        """Load the members; each must carry the content hash recorded at build time.
+
+        The hash compared is the one each member recorded when it was saved (its sidecar),
+        not recomputed from its files: a retrained member is caught at no cost, and the
+        weights themselves are hashed again whenever an ONNX graph is built from them.
+        """
         self.members = {}
         for name, entry in read_json(path / MEMBERS_FILE).items():
             member_dir = (path / entry["path"]).resolve()
-            if not member_dir.is_dir() or content_hash(member_dir) != entry["sha256"]:
+            member = load_model(member_dir) if (member_dir / MODEL_FILE).is_file() else None
+            if member is None or member.content_sha256 != entry["sha256"]:
                 raise ModelLoadError(
                     f"{path}: member {name!r} at {member_dir} is missing or has changed since "
                     "the ensemble was built; rebuild it (dvc repro)"
                 )
-            self.members[name] = load_model(member_dir)
+            self.members[name] = member

@@ -166,25 +166,33 @@ def batched_forward(
     if len(texts) == 0:
         return np.zeros((0, 0), dtype=np.float32)
     encodings = tokenizer.encode(texts, max_length)
-    pad_id = tokenizer.pad_id
     out: list[np.ndarray | None] = [None] * len(texts)
     for batch in length_sorted_batches([len(e.ids) for e in encodings], batch_size):
-        width = max(len(encodings[i].ids) for i in batch)
-        ids = np.full((len(batch), width), pad_id, dtype=np.int64)
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        types = np.zeros((len(batch), width), dtype=np.int64)
-        for row, i in enumerate(batch):
-            e = encodings[i]
-            ids[row, : len(e.ids)] = e.ids
-            mask[row, : len(e.ids)] = e.attention_mask
-            types[row, : len(e.ids)] = e.type_ids
-        result = np.asarray(
-            forward({"input_ids": ids, "attention_mask": mask, "token_type_ids": types}),
-            dtype=np.float32,
-        )
+        arrays = _padded([encodings[i] for i in batch], tokenizer.pad_id)
+        result = np.asarray(forward(arrays), dtype=np.float32)
         for values, i in zip(result, batch, strict=True):
             out[i] = values
     return np.stack(out)  # type: ignore[arg-type]
+
+
+def batch_arrays(
+    tokenizer: FastTokenizer, texts: Sequence[str], *, max_length: int
+) -> dict[str, np.ndarray]:
+    """One right-padded batch of ``texts``: ``input_ids``, ``attention_mask``,
+    ``token_type_ids`` as int64 arrays of shape (len(texts), longest in tokens)."""
+    return _padded(tokenizer.encode(texts, max_length), tokenizer.pad_id)
+
+
+def _padded(encodings: Sequence[Any], pad_id: int) -> dict[str, np.ndarray]:
+    width = max(len(e.ids) for e in encodings)
+    ids = np.full((len(encodings), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(encodings), width), dtype=np.int64)
+    types = np.zeros((len(encodings), width), dtype=np.int64)
+    for row, e in enumerate(encodings):
+        ids[row, : len(e.ids)] = e.ids
+        mask[row, : len(e.ids)] = e.attention_mask
+        types[row, : len(e.ids)] = e.type_ids
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
 
 def torch_forward(module: Any, output: Callable[[Any, dict[str, Any]], Any]) -> Callable:

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.persist import load_logreg, save_logreg
@@ -147,6 +146,8 @@ class KeywordModel(StanceModel):
         dev_texts: Sequence[str],
         dev_y: np.ndarray,
     ) -> dict[str, Any]:
+        from sklearn.linear_model import LogisticRegression
+
         self.clf = LogisticRegression(C=self.params.C, max_iter=1000, random_state=self.seed)
         self.clf.fit(np.log1p(keyword_counts(train_texts)), train_y)
         no_hit = float((keyword_counts(train_texts).sum(axis=1) == 0).mean())

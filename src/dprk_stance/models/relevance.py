@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from dprk_stance.fsutil import read_json, write_json
 from dprk_stance.models.persist import load_sparse, load_tfidf, save_sparse, save_tfidf
@@ -32,6 +31,8 @@ class RelevanceGate:
         self.threshold = float("nan")
 
     def fit(self, train_texts: Sequence[str], dev_texts: Sequence[str]) -> RelevanceGate:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.vectorizer = TfidfVectorizer(
             analyzer="char_wb",
             ngram_range=(3, 5),

@@ -8,7 +8,10 @@ a candidate default.
 
 Persistence uses no pickle: the encoder is saved by sentence-transformers (safetensors) and
 the head as JSON + NPZ (:mod:`dprk_stance.models.persist`); SetFit's own ``save_pretrained``
-(joblib) is not used.
+(joblib) is not used. A loaded model whose encoder is a plain transformer + mean pooling
+(+ normalisation), as SetFit builds from MiniLM, runs the encoder on ONNX Runtime
+(:mod:`.onnx`) and the head frozen, importing neither torch nor scikit-learn; any other
+sentence-transformers layout is run by sentence-transformers itself.
 """
 
 from __future__ import annotations
@@ -19,13 +22,39 @@ from typing import Any
 
 import numpy as np
 
+from dprk_stance.fsutil import read_json
 from dprk_stance.models.base import StanceModel, class_scores
-from dprk_stance.models.hf import resolve_backbone
+from dprk_stance.models.hf import batched_forward, load_tokenizer, resolve_backbone
+from dprk_stance.models.onnx import cached_session, mean_pooled, session_forward
 from dprk_stance.models.persist import load_logreg, save_logreg
+
+_TRANSFORMER = "sentence_transformers.base.modules.transformer.Transformer"
+_POOLING = "sentence_transformers.sentence_transformer.modules.pooling.Pooling"
+_NORMALIZE = "sentence_transformers.base.modules.normalize.Normalize"
+
+
+def onnx_layout(encoder_dir: Path) -> bool | None:
+    """Whether a saved sentence-transformers encoder normalises its embeddings, if it is a
+    transformer at the folder's root followed by mean pooling (and normalisation); None for
+    any other layout (CLS or max pooling, dense layers, older module names)."""
+    modules_file = encoder_dir / "modules.json"
+    if not modules_file.is_file():
+        return None
+    modules = [(m.get("type"), m.get("path")) for m in read_json(modules_file)]
+    if len(modules) not in (2, 3) or modules[0] != (_TRANSFORMER, "") or modules[1][0] != _POOLING:
+        return None
+    pooling = read_json(encoder_dir / modules[1][1] / "config.json")
+    if pooling.get("pooling_mode") != "mean":
+        return None
+    if len(modules) == 3:
+        return True if modules[2][0] == _NORMALIZE else None
+    return False
 
 
 class SetFitStanceModel(StanceModel):
     kind = "setfit"
+    encoder: Any = None  # a SentenceTransformer (fitted here, or a layout ONNX cannot run)
+    _session: Any = None  # the encoder's ONNX Runtime session, once a loaded model scores
 
     def fit(
         self,
@@ -71,6 +100,9 @@ class SetFitStanceModel(StanceModel):
         }
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """(n, dim) sentence embeddings, as the encoder's own pipeline computes them."""
+        if self.encoder is None:
+            return self._onnx_embed(texts)
         return self.encoder.encode(
             list(texts),
             batch_size=self.inference_batch_size,
@@ -81,16 +113,56 @@ class SetFitStanceModel(StanceModel):
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         return class_scores(self.head, self.embed(texts))
 
+    def _onnx_embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, int(self.head.coef_.shape[1])), dtype=np.float32)
+        if self._session is None:
+            self._session = cached_session(
+                self._dir,
+                self.content_sha256,
+                "encoder",
+                self._torch_encoder,
+                tokenizer=self.tokenizer,
+                output="last_hidden_state",
+            )
+        hidden = session_forward(self._session)
+        return batched_forward(
+            texts,
+            self.tokenizer,
+            lambda b: mean_pooled(hidden(b), b["attention_mask"], self._normalize),
+            max_length=self.params.max_length,
+            batch_size=self.inference_batch_size,
+        )
+
+    def _torch_encoder(self) -> Any:
+        """The saved encoder's transformer in PyTorch (only to export its ONNX graph)."""
+        from transformers import AutoModel
+
+        return AutoModel.from_pretrained(self._dir / "encoder", use_safetensors=True).eval()
+
     def count_tokens(self, text: str) -> int:
+        if self.encoder is None:
+            return self.tokenizer.count(text)
         return len(self.encoder.tokenizer(text, add_special_tokens=True)["input_ids"])
 
     def _save_files(self, path: Path) -> None:
-        self.encoder.save(str(path / "encoder"), safe_serialization=True)
+        if self.encoder is None:  # a loaded model: its encoder folder as saved
+            import shutil
+
+            shutil.copytree(self._dir / "encoder", path / "encoder", dirs_exist_ok=True)
+        else:
+            self.encoder.save(str(path / "encoder"), safe_serialization=True)
         save_logreg(self.head, path, "head")
 
     def _load_files(self, path: Path) -> None:
+        self._dir = path
+        self.head = load_logreg(path, "head")
+        normalize = onnx_layout(path / "encoder")
+        if normalize is not None:
+            self.encoder, self._normalize = None, normalize
+            self.tokenizer = load_tokenizer(path / "encoder")
+            return
         from sentence_transformers import SentenceTransformer
 
         self.encoder = SentenceTransformer(str(path / "encoder"), device="cpu")
         self.encoder.max_seq_length = self.params.max_length
-        self.head = load_logreg(path, "head")

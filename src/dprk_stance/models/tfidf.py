@@ -1,4 +1,8 @@
-"""TF-IDF + logistic regression: the strong, cheap baseline every transformer must beat."""
+"""TF-IDF + logistic regression: the strong, cheap baseline every transformer must beat.
+
+Fitted with scikit-learn; a loaded model scores with the frozen forms of
+:mod:`dprk_stance.models.frozen` (same numbers, no scikit-learn import).
+"""
 
 from __future__ import annotations
 
@@ -7,9 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
 
 from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.persist import load_logreg, load_tfidf, save_logreg, save_tfidf
@@ -17,6 +18,8 @@ from dprk_stance.models.persist import load_logreg, load_tfidf, save_logreg, sav
 
 class TfidfLogRegModel(StanceModel):
     kind = "tfidf-logreg"
+    vectorizer: Any  # a fitted TfidfVectorizer, or its frozen TfidfTransform once loaded
+    clf: Any  # a fitted LogisticRegression, or its frozen LinearClassifier once loaded
 
     def fit(
         self,
@@ -25,41 +28,33 @@ class TfidfLogRegModel(StanceModel):
         dev_texts: Sequence[str],
         dev_y: np.ndarray,
     ) -> dict[str, Any]:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.linear_model import LogisticRegression
+
         p = self.params
-        self.pipeline = Pipeline(
-            [
-                (
-                    "tfidf",
-                    TfidfVectorizer(
-                        ngram_range=(1, p.ngram_max),
-                        min_df=p.min_df,
-                        max_features=p.max_features,
-                        sublinear_tf=p.sublinear_tf,
-                        strip_accents="unicode",
-                    ),
-                ),
-                (
-                    "clf",
-                    LogisticRegression(
-                        C=p.C,
-                        max_iter=2000,
-                        random_state=self.seed,
-                        class_weight=None if p.class_weight == "none" else p.class_weight,
-                    ),
-                ),
-            ]
+        self.vectorizer = TfidfVectorizer(
+            ngram_range=(1, p.ngram_max),
+            min_df=p.min_df,
+            max_features=p.max_features,
+            sublinear_tf=p.sublinear_tf,
+            strip_accents="unicode",
         )
-        self.pipeline.fit(list(train_texts), train_y)
-        return {"vocabulary_size": len(self.pipeline.named_steps["tfidf"].vocabulary_)}
+        self.clf = LogisticRegression(
+            C=p.C,
+            max_iter=2000,
+            random_state=self.seed,
+            class_weight=None if p.class_weight == "none" else p.class_weight,
+        )
+        self.clf.fit(self.vectorizer.fit_transform(list(train_texts)), train_y)
+        return {"vocabulary_size": len(self.vectorizer.vocabulary_)}
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        return class_scores(self.pipeline, list(texts))
+        return class_scores(self.clf, self.vectorizer.transform(list(texts)))
 
     def _save_files(self, path: Path) -> None:
-        save_tfidf(self.pipeline.named_steps["tfidf"], path, "vectorizer")
-        save_logreg(self.pipeline.named_steps["clf"], path, "classifier")
+        save_tfidf(self.vectorizer, path, "vectorizer")
+        save_logreg(self.clf, path, "classifier")
 
     def _load_files(self, path: Path) -> None:
-        self.pipeline = Pipeline(
-            [("tfidf", load_tfidf(path, "vectorizer")), ("clf", load_logreg(path, "classifier"))]
-        )
+        self.vectorizer = load_tfidf(path, "vectorizer")
+        self.clf = load_logreg(path, "classifier")

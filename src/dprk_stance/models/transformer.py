@@ -23,20 +23,12 @@ from dprk_stance.models.hf import (
     fast_tokenizer,
     import_torch,
     load_tokenizer,
-    num_threads,
     quiet_transformers,
     resolve_backbone,
     torch_forward,
 )
+from dprk_stance.models.onnx import cached_session, session_forward
 from dprk_stance.stances import ID2LABEL, LABEL2ID
-
-
-def onnx_cache_dir() -> Path:
-    """Where ONNX graphs are cached: ``$DPRK_STANCE_CACHE`` or ``~/.cache/dprk-stance``."""
-    import os
-
-    root = os.environ.get("DPRK_STANCE_CACHE") or Path.home() / ".cache" / "dprk-stance"
-    return Path(root) / "onnx"
 
 
 class TransformerModel(StanceModel):
@@ -187,12 +179,7 @@ class TransformerModel(StanceModel):
         if self._session is None and self.model is None:
             self._session = self._onnx_session(int8=False)
         if self._session is not None:
-            session = self._session
-            names = {i.name for i in session.get_inputs()}
-
-            def forward(batch: dict[str, np.ndarray]) -> np.ndarray:
-                return session.run(None, {k: v for k, v in batch.items() if k in names})[0]
-
+            forward = session_forward(self._session)
         else:
             forward = torch_forward(self.model, lambda out, _: out.logits)
         return batched_forward(
@@ -213,51 +200,22 @@ class TransformerModel(StanceModel):
         (activations stay dynamic). Per-channel scales keep agreement with fp32 higher than
         torch's per-tensor dynamic quantisation did on this model. Like the fp32 graph, the
         int8 graph is built once and cached outside the model directory
-        (``onnx_cache_dir()``), keyed by the model's content hash.
+        (:func:`~dprk_stance.models.onnx.onnx_cache_dir`), keyed by the model's content hash.
         """
         self._session = self._onnx_session(int8=True)
         return self
 
     def _onnx_session(self, *, int8: bool) -> Any:
         """An ONNX Runtime session over this model's cached graph, building it if missing."""
-        import onnxruntime as ort
-
-        kind = "int8" if int8 else "fp32"
-        cached = onnx_cache_dir() / f"{self.content_sha256}.{kind}.onnx"
-        if self.content_sha256 is not None and cached.is_file():
-            graph = cached.read_bytes()
-        else:
-            graph = self._export(int8=int8)
-            if self.content_sha256 is not None:
-                self._cache_graph(cached, graph)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = num_threads()
-        options.inter_op_num_threads = 1
-        return ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
-
-    def _cache_graph(self, cached: Path, graph: bytes) -> None:
-        """Write an exported graph to the cache, keyed by the model's content hash.
-
-        The weights are hashed again first (once per cache miss): a graph exported from
-        weights that no longer match the recorded hash would otherwise be served to the real
-        model later. A read-only cache only costs the next run another export.
-        """
-        import logging
-
-        from dprk_stance.fsutil import atomic_path
-        from dprk_stance.models.base import ModelLoadError, content_hash
-
-        actual = content_hash(self._dir)
-        if actual != self.content_sha256:
-            raise ModelLoadError(
-                f"{self._dir}: files changed since the model was saved (content hash "
-                f"{actual[:12]}, recorded {str(self.content_sha256)[:12]}); retrain or restore it"
-            )
-        try:
-            with atomic_path(cached) as tmp:
-                tmp.write_bytes(graph)
-        except OSError as exc:
-            logging.getLogger(__name__).warning("ONNX graph not cached (%s): %s", cached, exc)
+        return cached_session(
+            self._dir,
+            self.content_sha256,
+            "",
+            self.torch_model,
+            tokenizer=self.tokenizer,
+            output="logits",
+            int8=int8,
+        )
 
     def torch_model(self) -> Any:
         """The PyTorch model: the one just fitted, or loaded from the safetensors weights."""
@@ -269,61 +227,6 @@ class TransformerModel(StanceModel):
                 self._dir, use_safetensors=True
             ).eval()
         return self.model
-
-    def _export(self, *, int8: bool) -> bytes:
-        """The serialised ONNX graph of this model, fp32 or int8 (seconds on a CPU)."""
-        import logging
-        import tempfile
-        import warnings
-
-        torch = import_torch()
-        model = self.torch_model()
-        sample = self.tokenizer.encode(["onnx export", "a second, longer sample text"], 16)
-        width = max(len(e.ids) for e in sample)
-
-        def column(field: str) -> torch.Tensor:
-            rows = [getattr(e, field) + [0] * (width - len(e.ids)) for e in sample]
-            return torch.tensor(rows, dtype=torch.int64)
-
-        inputs = {
-            "input_ids": column("ids"),
-            "attention_mask": column("attention_mask"),
-            "token_type_ids": column("type_ids"),
-        }
-        import inspect
-
-        accepted = set(inspect.signature(model.forward).parameters)
-        names = [n for n in inputs if n in accepted]
-        with tempfile.TemporaryDirectory() as tmp, warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # the exporter's tracer warnings are not actionable
-            fp32, quantised = Path(tmp) / "model.onnx", Path(tmp) / "model.int8.onnx"
-            torch.onnx.export(
-                model,
-                (),
-                str(fp32),
-                kwargs={n: inputs[n] for n in names},
-                input_names=names,
-                output_names=["logits"],
-                dynamic_axes={
-                    **{n: {0: "batch", 1: "tokens"} for n in names},
-                    "logits": {0: "batch"},
-                },
-                opset_version=17,
-                dynamo=False,
-            )
-            if not int8:
-                return fp32.read_bytes()
-            from onnxruntime.quantization import QuantType, quantize_dynamic
-
-            root = logging.getLogger()
-            level, root.level = root.level, logging.ERROR  # a generic "consider
-            try:  # pre-processing" notice on every call
-                quantize_dynamic(
-                    str(fp32), str(quantised), weight_type=QuantType.QInt8, per_channel=True
-                )
-            finally:
-                root.setLevel(level)
-            return quantised.read_bytes()
 
     def auto_tokenizer(self) -> Any:
         """The ``transformers`` tokenizer: the one fitted with, or loaded from the folder."""
