@@ -46,6 +46,8 @@ def _corpus(n: int = 160, seed: int = 0) -> tuple[list[str], np.ndarray]:
         label = LABELS[i % len(LABELS)]
         words = rng.sample(FILLER, 8)
         words.insert(rng.randrange(len(words)), CUES[label])
+        if i % 3 == 0:  # negation scopes, so that NOT_ features exist
+            words.insert(rng.randrange(len(words)), "not")
         texts.append(" ".join(words))
         labels.append(LABEL2ID[label])
     return texts, np.array(labels)
@@ -61,6 +63,7 @@ def tfidf_dir(tmp_path_factory):
             "min_df": 1,
             "max_features": 5000,
             "sublinear_tf": True,
+            "negation_scope": True,
             "C": 10.0,
             "class_weight": "balanced",
         },
@@ -103,6 +106,18 @@ def test_linear_weights_add_up_to_the_calibrated_log_odds(tfidf_dir):
     total = sum(t.weight for t in e.tokens) + e.extra["intercept"] + e.extra["unassigned"]
     assert total == pytest.approx(expected, rel=1e-9, abs=1e-9)
     assert "".join(piece for piece, _ in highlight_segments(e)) == text
+
+
+def test_negated_words_get_the_weights_of_their_marked_features(tfidf_dir):
+    model = load_model(tfidf_dir)
+    text = "the zubrath report was not discussed by the members present, at length"
+    assert "not_discussed" in model.vectorizer.vocabulary_
+    (e,) = explain_passages(model, [text])
+    logp = np.log(model.predict_proba([text]))[0]
+    total = sum(t.weight for t in e.tokens) + e.extra["intercept"] + e.extra["unassigned"]
+    assert total == pytest.approx(logp[LABEL2ID[e.target]] - logp.mean(), rel=1e-9, abs=1e-9)
+    assert e.extra["unassigned"] == pytest.approx(0.0, abs=1e-12)  # NOT_discuss etc. found
+    assert any(t.text == "discussed" and t.weight != 0 for t in e.tokens)
 
 
 def test_occlusion_agrees_on_the_planted_word(tfidf_dir):

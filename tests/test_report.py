@@ -269,7 +269,13 @@ def _tfidf_model(folder):
     rows = make_corpus()
     texts = [r["text"] for r in rows]
     y = np.array([LABEL2ID[r["label"]] for r in rows])
-    params = {"ngram_max": 2, "min_df": 1, "max_features": 5000, "sublinear_tf": True}
+    params = {
+        "ngram_max": 2,
+        "min_df": 1,
+        "max_features": 5000,
+        "sublinear_tf": True,
+        "negation_scope": True,
+    }
     model = build_model(
         "tfidf-logreg",
         model_section("tfidf-logreg", {**params, "C": 10.0, "class_weight": "balanced"}),

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from dprk_stance.text import HAKPO, KYONGJE, canonical_journal, normalize_text
@@ -32,3 +33,61 @@ def test_hakpo_variants(name):
 
 def test_unknown_journal_passes_through_unrecognised():
     assert canonical_journal("  Korea  Today ") == ("Korea Today", False)
+
+
+def test_negation_scope_runs_from_the_cue_to_clause_punctuation():
+    from dprk_stance.text import mark_negation, negation_scopes
+
+    text = "Enterprises should not be allowed to set prices; the state sets them."
+    assert mark_negation(text) == (
+        "Enterprises should not NOT_be NOT_allowed NOT_to NOT_set NOT_prices; the state sets them."
+    )
+    assert [text[s:e] for s, e in negation_scopes(text)] == ["be", "allowed", "to", "set", "prices"]
+    assert mark_negation("Factories shouldn't keep earnings, the state must.") == (
+        "Factories shouldn't NOT_keep NOT_earnings, the state must."
+    )
+    assert (
+        mark_negation("No enterprise may trade abroad")
+        == "No NOT_enterprise NOT_may NOT_trade NOT_abroad"
+    )
+    unchanged = "Enterprises shall set their own prices and keep a notable share."
+    assert mark_negation(unchanged) == unchanged  # "notable" is no cue; one-letter words stay
+
+
+def test_negation_scope_lets_tfidf_tell_a_denied_right_from_a_granted_one():
+    from dprk_stance.config import model_section
+    from dprk_stance.models import build_model
+    from dprk_stance.stances import LABEL2ID
+
+    # Granted: three rights. Denied: two of them. The probe denies the third, which the
+    # training data only ever grants, so only the negation can say it is denied.
+    rights = ["set their own prices", "keep their earnings", "choose their partners"]
+    subjects = ["Enterprises", "Factories", "Cooperative farms", "Trading companies"]
+    texts, y = [], []
+    for subject in subjects:
+        for right in rights:
+            texts.append(f"{subject} should be allowed to {right}.")
+            y.append(LABEL2ID["pro-decentralization"])
+        for right in rights[1:]:
+            texts.append(f"{subject} should not be allowed to {right}.")
+            y.append(LABEL2ID["conservative"])
+    probe = ["Workshops should not be allowed to set their own prices."]
+    predicted = {}
+    for scope in (True, False):
+        params = model_section(
+            "tfidf-logreg",
+            {
+                "ngram_max": 1,
+                "min_df": 1,
+                "max_features": 1000,
+                "sublinear_tf": True,
+                "negation_scope": scope,
+                "C": 10.0,
+                "class_weight": "balanced",
+            },
+        )
+        model = build_model("tfidf-logreg", params, seed=0)
+        model.fit(texts, np.array(y), texts, np.array(y))
+        predicted[scope] = model.predict(probe)[0]
+    assert predicted[True] == "conservative"
+    assert predicted[False] == "pro-decentralization"  # "set ... prices" outweighs "not"

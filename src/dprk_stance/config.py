@@ -77,6 +77,7 @@ class TfidfConfig:
     min_df: int
     max_features: int
     sublinear_tf: bool
+    negation_scope: bool
     C: float
     class_weight: Literal["balanced", "none"]
 

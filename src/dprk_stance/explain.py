@@ -34,6 +34,7 @@ import numpy as np
 
 from dprk_stance.models.base import StanceModel
 from dprk_stance.stances import LABEL2ID, LABELS
+from dprk_stance.text import NEGATION_PREFIX, negation_scopes
 
 log = logging.getLogger(__name__)
 
@@ -217,7 +218,7 @@ def _linear(model: StanceModel, texts: list[str], targets: np.ndarray) -> Weight
 def _linear_tfidf(model: StanceModel, texts: list[str], targets: np.ndarray) -> Weights:
     vectorizer = model.vectorizer
     rows, biases = _centred_rows(model.clf, targets, model.temperature)
-    matrix = vectorizer.transform(texts).tocsr()
+    matrix = vectorizer.transform(model.prepare(texts)).tocsr()
     preprocess = vectorizer.build_preprocessor()
     pattern = re.compile(vectorizer.token_pattern)
     low, high = vectorizer.ngram_range
@@ -225,9 +226,13 @@ def _linear_tfidf(model: StanceModel, texts: list[str], targets: np.ndarray) -> 
     out: Weights = []
     for i, text in enumerate(texts):
         # Tokens found on the raw text keep their spans; each is preprocessed as the
-        # vectorizer preprocesses the whole text (lower case, accents stripped).
+        # vectorizer preprocesses the whole text (lower case, accents stripped), with the
+        # negation mark the model adds to words in a negation's scope.
         spans = [m.span() for m in pattern.finditer(text)]
-        keys = [preprocess(text[s:e]) for s, e in spans]
+        negated = set(negation_scopes(text)) if model.params.negation_scope else set()
+        keys = [
+            preprocess((NEGATION_PREFIX if (s, e) in negated else "") + text[s:e]) for s, e in spans
+        ]
         contrib = {
             int(j): float(v) * rows[i, j]
             for j, v in zip(matrix[i].indices, matrix[i].data, strict=True)
