@@ -174,3 +174,19 @@ def test_same_seed_and_data_give_the_same_model_hash(trained, tmp_path):
     assert hashes[0] == hashes[1]
     stored = json.loads(Path(trained.paths.models_dir, "tfidf-logreg", MODEL_FILE).read_text())
     assert stored["content_sha256"] == load_model(tmp_path / "0").content_sha256
+
+
+def test_a_tfidf_model_saved_before_negation_scopes_loads_without_them(trained, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    copy = shutil.copytree(Path(trained.paths.models_dir) / "tfidf-logreg", tmp_path / "old")
+    sidecar = copy / MODEL_FILE
+    meta = json.loads(sidecar.read_text())
+    del meta["params"]["negation_scope"]
+    sidecar.write_text(json.dumps(meta))
+    assert load_model(copy).params.negation_scope is False
+    meta["params"]["ngram_max"] = "two"
+    sidecar.write_text(json.dumps(meta))
+    with pytest.raises(ModelLoadError, match="ngram_max"):
+        load_model(copy)

@@ -275,10 +275,15 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
     return model.quantize() if int8 else model
 
 
+# Settings added after a model kind was first released, with the value that describes what
+# models saved before them did (not a default: those models really did this).
+_ADDED_SETTINGS: dict[str, dict[str, Any]] = {"tfidf-logreg": {"negation_scope": False}}
+
+
 def _params_for(kind: str, params: dict[str, Any]) -> Any:
     from dprk_stance.config import ConfigError, model_section
 
     try:
-        return model_section(kind, params)
+        return model_section(kind, {**_ADDED_SETTINGS.get(kind, {}), **params})
     except ConfigError as exc:
         raise ModelLoadError(f"stored params of a {kind!r} model: {exc}") from None
