@@ -158,3 +158,12 @@ def test_evaluated_card_carries_the_leaderboard_rows():
 def test_missing_sidecar_is_a_clear_error(tmp_path):
     with pytest.raises(CardError, match=r"stance_model\.json"):
         write_model_card(tmp_path)
+
+
+def test_card_says_when_the_temperature_bound_applied():
+    from dprk_stance.card import _temperature_line
+
+    bounded = _temperature_line(1.0, 0.5731)
+    assert "NLL optimum T = 0.5731 would sharpen" in bounded and "T = 1.0000" in bounded
+    assert _temperature_line(1.5, 1.5) == "* temperature scaling fitted on dev: T = 1.5000; "
+    assert _temperature_line(1.0, None) == "* no temperature scaling (T = 1); "

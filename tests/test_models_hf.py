@@ -99,7 +99,7 @@ def test_saved_encoders_embed_on_onnx_runtime_like_pytorch(trained, tmp_path, mo
     embed = load_model(models / "embed-logreg")
     onnx_vectors = embed.embed(TEXTS)
     embed_module._CACHE.clear()
-    embed.encoder = embed._torch_encoder()  # the PyTorch path of a model being fitted
+    embed.encoder = embed.torch_encoder()  # the PyTorch path of a model being fitted
     np.testing.assert_allclose(embed.embed(TEXTS), onnx_vectors, atol=1e-5)
     np.testing.assert_allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, rtol=1e-5)
     assert len(list((tmp_path / "cache" / "onnx").glob("*.encoder.fp32.onnx"))) == 2

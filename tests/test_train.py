@@ -101,3 +101,31 @@ def test_resumes_from_a_checkpoint_of_the_same_run(tmp_path, corpus_dir, tiny_be
     )
     assert summary["resumed_from_checkpoint"] is True
     assert summary["epochs_run"] == pytest.approx(2.0)
+
+
+@pytest.mark.parametrize("bound", [1.0, 0.05])
+def test_temperature_is_the_nll_optimum_bounded_below(trained, bound, monkeypatch):
+    """calibration.min_temperature: a model the NLL optimum would sharpen (T < 1) keeps
+    T = bound; the optimum itself is recorded in the training summary."""
+    import dataclasses
+
+    from dprk_stance import fit
+    from dprk_stance.data import read_split
+
+    monkeypatch.setattr(fit, "fit_temperature", lambda logits, y: 0.4)  # a sharpening optimum
+    cfg = dataclasses.replace(
+        trained,
+        calibration=dataclasses.replace(trained.calibration, min_temperature=bound),
+    )
+    model, summary = fit.fit_model(
+        cfg, "tfidf-logreg", read_split(cfg, "train"), read_split(cfg, "dev")
+    )
+    assert summary["temperature_nll_optimum"] == 0.4
+    assert model.temperature == summary["temperature"] == max(0.4, bound)
+
+
+def test_min_temperature_out_of_range_is_refused(trained):
+    data = trained.to_dict()
+    data["calibration"] = {**data["calibration"], "min_temperature": 0.0}
+    with pytest.raises(ValueError, match="min_temperature"):
+        type(trained).from_dict(data)

@@ -58,6 +58,19 @@ def base_model(meta: dict[str, Any]) -> str | None:
     return backbone
 
 
+def _temperature_line(applied: Any, optimum: Any) -> str:
+    """How the temperature was set: fitted, bounded below (never sharpened), or not scaled."""
+    if optimum is not None and applied is not None and applied > optimum:
+        return (
+            f"* temperature scaling on dev: the NLL optimum T = {fmt(optimum, digits=4)} would "
+            f"sharpen the model, so the bound `calibration.min_temperature` applies: "
+            f"T = {fmt(applied, digits=4)}; "
+        )
+    if applied not in (None, 1.0):
+        return f"* temperature scaling fitted on dev: T = {fmt(applied, digits=4)}; "
+    return "* no temperature scaling (T = 1); "
+
+
 def _model_index(
     name: str, summary: dict[str, Any], evaluation: dict[str, dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
@@ -356,11 +369,7 @@ def render_card(
         + f"; {summary.get('train_passages')} training passages, "
         f"{summary.get('dev_passages')} dev passages, "
         f"{fmt(summary.get('train_seconds'), digits=1)} s to fit.",
-        (
-            f"* temperature scaling fitted on dev: T = {fmt(meta.get('temperature'), digits=4)}; "
-            if meta.get("temperature") not in (None, 1.0)
-            else "* no temperature scaling (T = 1); "
-        )
+        _temperature_line(meta.get("temperature"), summary.get("temperature_nll_optimum"))
         + f"abstention threshold {fmt(threshold, digits=4)}, "
         + (summary.get("abstain_threshold_rule") or "set by the train stage")
         + ".",

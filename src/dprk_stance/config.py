@@ -123,6 +123,9 @@ class KeywordsConfig:
 @dataclass(frozen=True)
 class CalibrationConfig:
     temperature: bool
+    # Lower bound on the fitted temperature: 1.0 lets scaling soften a model but never
+    # sharpen it (sharpening on in-domain dev multiplied confident errors; fit.py)
+    min_temperature: float
     abstain_threshold: float  # used as is when abstain_max_flagged is 0
     # > 0: fit the threshold on dev instead, the highest that flags at most this share of the
     # dev split's stance passages (calibrate.fit_abstain_threshold)
@@ -222,6 +225,8 @@ class Config:
             raise ConfigError("split.test_size and split.dev_size must lie in (0, 0.5)")
         if not 0 <= self.calibration.abstain_threshold <= 1:
             raise ConfigError("calibration.abstain_threshold must lie in [0, 1]")
+        if not 0.05 <= self.calibration.min_temperature <= 20:
+            raise ConfigError("calibration.min_temperature must lie in [0.05, 20]")
         if not 0 <= self.calibration.abstain_max_flagged < 1:
             raise ConfigError("calibration.abstain_max_flagged must lie in [0, 1)")
         if not 0 <= self.calibration.relevance_quantile < 1:

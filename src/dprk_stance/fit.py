@@ -63,8 +63,12 @@ def fit_model(
     fit_seconds = time.perf_counter() - started
     dev_y = encode_labels(dev_df)
     dev_logits = model.scores(dev_df["text"].tolist())
+    nll_temperature = None
     if cfg.calibration.temperature:
-        model.temperature = fit_temperature(dev_logits, dev_y)
+        # The NLL optimum, bounded below: a temperature under 1 sharpens the model on the
+        # in-domain dev split, and sharpened models are confidently wrong under a shift.
+        nll_temperature = fit_temperature(dev_logits, dev_y)
+        model.temperature = max(nll_temperature, cfg.calibration.min_temperature)
     relevance: dict[str, Any] = {}
     if cfg.calibration.relevance_quantile > 0:
         from dprk_stance.models.relevance import RelevanceGate
@@ -80,6 +84,7 @@ def fit_model(
         "dev_passages": len(dev_df),
         "train_seconds": round(fit_seconds, 3),
         "temperature": model.temperature,
+        "temperature_nll_optimum": nll_temperature,
         "abstain_threshold": model.abstain_threshold,
         "abstain_threshold_rule": rule,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),

@@ -24,7 +24,7 @@ from dprk_stance.models.hf import (
     resolve_backbone,
     torch_forward,
 )
-from dprk_stance.models.onnx import cached_session, mean_pooled, session_forward
+from dprk_stance.models.onnx import SavedEncoderMixin
 from dprk_stance.models.persist import load_logreg, save_logreg
 
 # Frozen encoders give the same vector for the same text: cross-validation re-fits the
@@ -32,10 +32,9 @@ from dprk_stance.models.persist import load_logreg, save_logreg
 _CACHE: dict[tuple[str, str], np.ndarray] = {}
 
 
-class EmbedLogRegModel(StanceModel):
+class EmbedLogRegModel(SavedEncoderMixin, StanceModel):
     kind = "embed-logreg"
     encoder: Any = None  # the PyTorch encoder while fitting; None once loaded (ONNX)
-    _session: Any = None  # the encoder's ONNX Runtime session, once a loaded model scores
 
     def _load_encoder(self, source: str) -> None:
         from transformers import AutoModel, AutoTokenizer
@@ -64,17 +63,7 @@ class EmbedLogRegModel(StanceModel):
     def _forward(self) -> Any:
         """Mean-pooled, unit-length embeddings of a batch: PyTorch while fitting, else ONNX."""
         if self.encoder is None:
-            if self._session is None:
-                self._session = cached_session(
-                    self._dir,
-                    self.content_sha256,
-                    "encoder",
-                    self._torch_encoder,
-                    tokenizer=self.tokenizer,
-                    output="last_hidden_state",
-                )
-            hidden = session_forward(self._session)
-            return lambda batch: mean_pooled(hidden(batch), batch["attention_mask"], True)
+            return self.encoder_forward(normalize=True)
         torch = import_torch()
 
         def pooled(output: Any, batch: dict[str, Any]) -> Any:
@@ -84,13 +73,6 @@ class EmbedLogRegModel(StanceModel):
             return torch.nn.functional.normalize(mean, dim=1)
 
         return torch_forward(self.encoder, pooled)
-
-    def _torch_encoder(self) -> Any:
-        """The saved encoder in PyTorch (only to export its ONNX graph)."""
-        from transformers import AutoModel
-
-        quiet_transformers()
-        return AutoModel.from_pretrained(self._dir / "encoder", use_safetensors=True).eval()
 
     def fit(
         self,

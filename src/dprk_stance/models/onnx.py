@@ -77,6 +77,29 @@ def session_forward(session: Any) -> Callable[[dict[str, np.ndarray]], np.ndarra
     return forward
 
 
+def pooled_encoder(
+    model_dir: Path,
+    content_sha256: str | None,
+    export: Callable[[], Any],
+    tokenizer: FastTokenizer,
+    *,
+    normalize: bool,
+) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+    """A :func:`~dprk_stance.models.hf.batched_forward` ``forward`` giving (batch, dim)
+    mean-pooled sentence embeddings from the cached graph of a saved encoder ("encoder" part
+    of the model in ``model_dir``; ``export`` returns its PyTorch transformer)."""
+    session = cached_session(
+        model_dir,
+        content_sha256,
+        "encoder",
+        export,
+        tokenizer=tokenizer,
+        output="last_hidden_state",
+    )
+    hidden = session_forward(session)
+    return lambda batch: mean_pooled(hidden(batch), batch["attention_mask"], normalize)
+
+
 def _cache_graph(model_dir: Path, content_sha256: str, cached: Path, graph: bytes) -> None:
     """Write an exported graph to the cache after hashing the weights again (once per miss).
 
@@ -164,3 +187,38 @@ def mean_pooled(hidden: np.ndarray, attention_mask: np.ndarray, normalize: bool)
     if normalize:
         pooled = pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
     return pooled
+
+
+class SavedEncoderMixin:
+    """For models that keep a sentence encoder in ``<model folder>/encoder`` (embed-logreg,
+    SetFit): its pooled ONNX forward once loaded, and its PyTorch form for the export.
+
+    Expects ``_dir`` (the model folder), ``content_sha256`` and ``tokenizer`` (a
+    :class:`~dprk_stance.models.hf.FastTokenizer`) to be set by the model's loader.
+    """
+
+    _dir: Path
+    content_sha256: str | None
+    tokenizer: FastTokenizer
+    _onnx: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
+
+    def encoder_forward(self, *, normalize: bool) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
+        """The (batch, dim) embedding forward of the saved encoder, built on first use."""
+        if self._onnx is None:
+            self._onnx = pooled_encoder(
+                self._dir,
+                self.content_sha256,
+                self.torch_encoder,
+                self.tokenizer,
+                normalize=normalize,
+            )
+        return self._onnx
+
+    def torch_encoder(self) -> Any:
+        """The saved encoder's transformer in PyTorch (to export its graph, or to compare)."""
+        from transformers import AutoModel
+
+        from dprk_stance.models.hf import quiet_transformers
+
+        quiet_transformers()
+        return AutoModel.from_pretrained(self._dir / "encoder", use_safetensors=True).eval()

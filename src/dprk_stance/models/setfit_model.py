@@ -25,7 +25,7 @@ import numpy as np
 from dprk_stance.fsutil import read_json
 from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.hf import batched_forward, load_tokenizer, resolve_backbone
-from dprk_stance.models.onnx import cached_session, mean_pooled, session_forward
+from dprk_stance.models.onnx import SavedEncoderMixin
 from dprk_stance.models.persist import load_logreg, save_logreg
 
 _TRANSFORMER = "sentence_transformers.base.modules.transformer.Transformer"
@@ -51,10 +51,9 @@ def onnx_layout(encoder_dir: Path) -> bool | None:
     return False
 
 
-class SetFitStanceModel(StanceModel):
+class SetFitStanceModel(SavedEncoderMixin, StanceModel):
     kind = "setfit"
     encoder: Any = None  # a SentenceTransformer (fitted here, or a layout ONNX cannot run)
-    _session: Any = None  # the encoder's ONNX Runtime session, once a loaded model scores
 
     def fit(
         self,
@@ -116,29 +115,13 @@ class SetFitStanceModel(StanceModel):
     def _onnx_embed(self, texts: Sequence[str]) -> np.ndarray:
         if len(texts) == 0:
             return np.zeros((0, int(self.head.coef_.shape[1])), dtype=np.float32)
-        if self._session is None:
-            self._session = cached_session(
-                self._dir,
-                self.content_sha256,
-                "encoder",
-                self._torch_encoder,
-                tokenizer=self.tokenizer,
-                output="last_hidden_state",
-            )
-        hidden = session_forward(self._session)
         return batched_forward(
             texts,
             self.tokenizer,
-            lambda b: mean_pooled(hidden(b), b["attention_mask"], self._normalize),
+            self.encoder_forward(normalize=self._normalize),
             max_length=self.params.max_length,
             batch_size=self.inference_batch_size,
         )
-
-    def _torch_encoder(self) -> Any:
-        """The saved encoder's transformer in PyTorch (only to export its ONNX graph)."""
-        from transformers import AutoModel
-
-        return AutoModel.from_pretrained(self._dir / "encoder", use_safetensors=True).eval()
 
     def count_tokens(self, text: str) -> int:
         if self.encoder is None:
