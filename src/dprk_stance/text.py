@@ -107,8 +107,10 @@ def negation_scopes(text: str) -> list[tuple[int, int]]:
     """Character spans (start, end) of the words inside a negation's scope.
 
     The scope runs from a negation cue ("not", "no", "never", "cannot", "without",
-    "...n't") to the next clause punctuation (``. , : ; ! ?``), the rule of Das & Chen (2001)
-    and Pang, Lee & Vaithyanathan (2002) also used by NLTK's ``mark_negation``. Cues
+    "...n't") to the next punctuation mark (``. , : ; ! ?``): the rule of Das & Chen (2001)
+    and Pang, Lee & Vaithyanathan (2002). NLTK's ``mark_negation`` ends a scope at
+    ``. : ; ! ?`` only; a comma ends it here too, because translated policy prose often
+    joins a denied right and a granted one in one sentence ("not X, but Y"). Cues
     themselves and one-character words are outside every scope.
     """
     spans: list[tuple[int, int]] = []
