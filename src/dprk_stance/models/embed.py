@@ -18,13 +18,12 @@ from dprk_stance.models.base import StanceModel, class_scores
 from dprk_stance.models.hf import (
     batched_forward,
     fast_tokenizer,
-    import_torch,
     load_tokenizer,
     quiet_transformers,
     resolve_backbone,
     torch_forward,
 )
-from dprk_stance.models.onnx import SavedEncoderMixin
+from dprk_stance.models.onnx import SavedEncoderMixin, mean_pooled
 from dprk_stance.models.persist import load_logreg, save_logreg
 
 # Frozen encoders give the same vector for the same text: cross-validation re-fits the
@@ -64,15 +63,8 @@ class EmbedLogRegModel(SavedEncoderMixin, StanceModel):
         """Mean-pooled, unit-length embeddings of a batch: PyTorch while fitting, else ONNX."""
         if self.encoder is None:
             return self.encoder_forward(normalize=True)
-        torch = import_torch()
-
-        def pooled(output: Any, batch: dict[str, Any]) -> Any:
-            hidden = output.last_hidden_state
-            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-            mean = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(mean, dim=1)
-
-        return torch_forward(self.encoder, pooled)
+        hidden = torch_forward(self.encoder, lambda output, _: output.last_hidden_state)
+        return lambda batch: mean_pooled(hidden(batch), batch["attention_mask"], True)
 
     def fit(
         self,
