@@ -3,7 +3,9 @@ import numpy as np
 from dprk_stance.calibrate import (
     expected_calibration_error,
     fit_abstain_threshold,
+    fit_pool_weights,
     fit_temperature,
+    log_softmax,
     probabilities,
     reliability,
 )
@@ -64,3 +66,38 @@ def test_abstain_threshold_refuses_a_dev_split_without_stances():
         fit_abstain_threshold(np.array([0.9]), np.array([False]), np.array([False]), 0.1)
     with pytest.raises(ValueError, match="max_flagged"):
         fit_abstain_threshold(np.array([0.9]), np.array([False]), np.array([True]), 1.5)
+
+
+def _member(rng, y, signal, n_classes=4):
+    """Log-probabilities of a member whose logit for the true class is raised by ``signal``."""
+    logits = rng.normal(size=(len(y), n_classes))
+    logits[np.arange(len(y)), y] += signal
+    return log_softmax(logits)
+
+
+def test_pool_weights_favour_the_informative_member_and_drop_noise():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, size=600)
+    strong, weak, noise = _member(rng, y, 3.0), _member(rng, y, 1.0), _member(rng, y, 0.0)
+    weights = fit_pool_weights(np.stack([strong, weak, noise]), y)
+    assert weights.shape == (3,) and abs(weights.sum() - 1) < 1e-12
+    assert weights[0] > 0.6 and weights[0] > weights[1] >= weights[2]
+    assert weights[2] == 0.0  # pure noise: dropped, so it is never scored
+
+    def nll(w):
+        return -log_softmax(np.tensordot(w, np.stack([strong, weak, noise]), axes=1))[
+            np.arange(len(y)), y
+        ].mean()
+
+    # The fitted pool is at least as good on its own data as the equal vote or any one member.
+    for other in ([1 / 3] * 3, [1, 0, 0], [0, 1, 0]):
+        assert nll(weights) <= nll(np.array(other)) + 1e-9
+
+
+def test_pool_weights_of_one_member_and_bad_shapes():
+    import pytest
+
+    y = np.array([0, 1])
+    assert fit_pool_weights(np.zeros((1, 2, 4)), y).tolist() == [1.0]
+    with pytest.raises(ValueError, match="does not match"):
+        fit_pool_weights(np.zeros((2, 3, 4)), y)

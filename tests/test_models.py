@@ -32,7 +32,7 @@ def test_round_trip_gives_identical_probabilities(trained, name, tmp_path):
     assert set(model.predict(TEXTS)) <= set(LABELS)
 
 
-def test_ensemble_averages_members_and_refuses_changed_members(trained, tmp_path):
+def test_ensemble_pools_weighted_members_and_refuses_changed_members(trained, tmp_path):
     import shutil
     from pathlib import Path
 
@@ -42,11 +42,22 @@ def test_ensemble_averages_members_and_refuses_changed_members(trained, tmp_path
 
     ensemble = load_model(f"{trained.paths.models_dir}/ensemble")
     members = [load_model(f"{trained.paths.models_dir}/{m}") for m in trained.ensemble.members]
-    mean = np.mean([np.log(m.predict_proba(TEXTS)) for m in members], axis=0)
+    weights = [ensemble.weights[m] for m in trained.ensemble.members]
+    assert sum(weights) == pytest.approx(1.0)
+    mean = sum(w * np.log(m.predict_proba(TEXTS)) for w, m in zip(weights, members, strict=True))
     expected = softmax(mean / ensemble.temperature, axis=1)
     np.testing.assert_allclose(ensemble.predict_proba(TEXTS), expected, rtol=1e-5, atol=1e-7)
     copy = tmp_path / "models"
     shutil.copytree(trained.paths.models_dir, copy)
+    # An ensemble saved before weighting existed (no weights recorded) averaged equally.
+    members_file = copy / "ensemble" / "members.json"
+    recorded = json.loads(members_file.read_text())
+    members_file.write_text(
+        json.dumps({k: {"path": v["path"], "sha256": v["sha256"]} for k, v in recorded.items()})
+    )
+    old = load_model(copy / "ensemble")
+    assert set(old.weights.values()) == {1 / len(recorded)}
+    members_file.write_text(json.dumps(recorded))
     # A member retrained after the ensemble was built records another content hash.
     sidecar = Path(copy, trained.ensemble.members[0], MODEL_FILE)
     meta = json.loads(sidecar.read_text())

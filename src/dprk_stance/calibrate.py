@@ -50,6 +50,39 @@ def fit_temperature(logits: np.ndarray, y: np.ndarray) -> float:
     return float(np.exp(result.x))
 
 
+def fit_pool_weights(member_logps: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Weights on the simplex minimising NLL of ``y`` under the weighted log-opinion pool.
+
+    ``member_logps``: (m, n, k) calibrated log-probabilities of m models on n dev passages;
+    returns (m,) non-negative weights summing to 1. The pool is
+    ``log_softmax(sum_i w_i * logp_i)`` (Genest & Zidek 1986, the logarithmic opinion pool;
+    fitting w on held-out NLL is stacking, Wolpert 1992): a weak or redundant member gets a
+    small weight instead of an equal vote. Keeping the weights on the simplex leaves sharpness
+    to the temperature fitted afterwards, which ``calibration.min_temperature`` bounds.
+    Raises ``ValueError`` for mismatched shapes.
+    """
+    from scipy.optimize import minimize  # training only: keeps start-up light
+
+    member_logps = np.asarray(member_logps, dtype=np.float64)
+    y = np.asarray(y, dtype=np.int64)
+    if member_logps.ndim != 3 or member_logps.shape[1] != len(y):
+        raise ValueError(f"member_logps {member_logps.shape} does not match {len(y)} labels")
+    m = member_logps.shape[0]
+    if m == 1 or len(y) == 0:
+        return np.full(m, 1.0 / m)
+    rows = np.arange(len(y))
+
+    def nll(z: np.ndarray) -> float:
+        w = softmax(z[None, :])[0]
+        return float(-log_softmax(np.tensordot(w, member_logps, axes=1))[rows, y].mean())
+
+    # Nelder-Mead from equal weights: m is small and the objective is smooth and convex in w.
+    result = minimize(nll, np.zeros(m), method="Nelder-Mead", options={"xatol": 1e-4})
+    weights = softmax(result.x[None, :])[0]
+    weights[weights < 1e-3] = 0.0  # a negligible member is not worth scoring
+    return weights / weights.sum()
+
+
 def fit_abstain_threshold(
     confidence: np.ndarray,
     flagged_anyway: np.ndarray,

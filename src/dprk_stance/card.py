@@ -373,9 +373,11 @@ def render_card(
         + f"abstention threshold {fmt(threshold, digits=4)}, "
         + (summary.get("abstain_threshold_rule") or "set by the train stage")
         + ".",
+        *_member_lines(summary.get("members")),
         f"* on dev, at fit time: accuracy {fmt(summary.get('dev_accuracy_at_fit'))}, "
         f"macro-F1 {fmt(summary.get('dev_macro_f1_at_fit'))}. Dev also chose the temperature, "
-        "the relevance gate and (for the transformer) the stopping epoch, so these figures "
+        "the relevance gate, an ensemble's weights and (for the transformer) the stopping "
+        "epoch, so these figures "
         "are optimistic; the test and evaluation sets are not.",
         "* parameters (`params.yaml`):",
         "",
@@ -389,6 +391,18 @@ def render_card(
         "",
     ]
     return "\n".join(lines)
+
+
+def _member_lines(members: dict[str, dict[str, Any]] | None) -> list[str]:
+    """An ensemble's members with their weights (none for other models)."""
+    if not members:
+        return []
+    parts = [
+        f"`{name}` {fmt(entry.get('weight'), digits=3)}"
+        + (" (not scored)" if entry.get("weight") == 0 else "")
+        for name, entry in members.items()
+    ]
+    return ["* ensemble member weights (`weighting` below): " + ", ".join(parts) + "."]
 
 
 def read_model_facts(model_dir: str | Path) -> tuple[dict[str, Any], dict[str, Any]]:

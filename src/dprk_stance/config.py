@@ -107,12 +107,14 @@ class SetFitConfig:
 
 @dataclass(frozen=True)
 class EnsembleConfig:
-    """Mean of the trained members' calibrated log-probabilities, re-calibrated on dev.
+    """Weighted mean of the trained members' calibrated log-probabilities, re-calibrated on dev.
 
     Built by its own stage (``train-ensemble``) after the members; empty = no ensemble.
     """
 
     members: tuple[str, ...]
+    # dev-nll: weights on the simplex fitted on dev (calibrate.fit_pool_weights); equal: 1/m
+    weighting: Literal["dev-nll", "equal"]
 
 
 @dataclass(frozen=True)

@@ -277,7 +277,10 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
 
 # Settings added after a model kind was first released, with the value that describes what
 # models saved before them did (not a default: those models really did this).
-_ADDED_SETTINGS: dict[str, dict[str, Any]] = {"tfidf-logreg": {"negation_scope": False}}
+_ADDED_SETTINGS: dict[str, dict[str, Any]] = {
+    "tfidf-logreg": {"negation_scope": False},
+    "ensemble": {"weighting": "equal"},
+}
 
 
 def _params_for(kind: str, params: dict[str, Any]) -> Any:

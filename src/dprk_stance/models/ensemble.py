@@ -1,7 +1,10 @@
-"""An ensemble: the mean of its members' calibrated log-probabilities, calibrated again.
+"""An ensemble: a weighted mean of its members' calibrated log-probabilities, calibrated again.
 
 Models that err differently (character n-grams, frozen sentence embeddings, SetFit, the
-fine-tuned transformer) average out each other's confident mistakes. Members are the models
+fine-tuned transformer) average out each other's confident mistakes. An equal vote lets a
+weak member drag a strong one down, so by default (``ensemble.weighting: dev-nll``) the
+weights are fitted on the dev split (:func:`dprk_stance.calibrate.fit_pool_weights`), and a
+member weighted 0 is not scored at all. Members are the models
 the pipeline already trained (``ensemble.members``), found beside the ensemble's folder;
 their content hashes are recorded when the ensemble is built and checked when it is loaded,
 so an ensemble never silently runs on members that changed under it.
@@ -15,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from dprk_stance.calibrate import log_softmax
+from dprk_stance.calibrate import fit_pool_weights, log_softmax
 from dprk_stance.fsutil import read_json, write_json
 from dprk_stance.models.base import (
     MODEL_FILE,
@@ -35,6 +38,7 @@ class EnsembleModel(StanceModel):
         super().__init__(params, seed)
         self.models_dir = None if models_dir is None else Path(models_dir)
         self.members: dict[str, StanceModel] = {}
+        self.weights: dict[str, float] = {}  # member -> weight; they sum to 1
 
     def fit(
         self,
@@ -43,19 +47,38 @@ class EnsembleModel(StanceModel):
         dev_texts: Sequence[str],
         dev_y: np.ndarray,
     ) -> dict[str, Any]:
-        """Load the trained members; the train stage then fits the ensemble's temperature."""
+        """Load the trained members and weight them; the train stage then fits the temperature.
+
+        With ``weighting: dev-nll`` the weights minimise dev NLL of the pool (the members'
+        own temperatures were fitted on the same dev split, so this adds m - 1 parameters).
+        """
         if self.models_dir is None:
             raise ValueError("an ensemble needs the folder of its trained members (models_dir)")
         self.members = {m: load_model(self.models_dir / m) for m in self.params.members}
-        return {"members": {m: {"temperature": x.temperature} for m, x in self.members.items()}}
+        if self.params.weighting == "dev-nll":
+            logps = np.stack([self._member_logp(m, dev_texts) for m in self.members.values()])
+            weights = fit_pool_weights(logps, dev_y)
+        else:
+            weights = np.full(len(self.members), 1.0 / len(self.members))
+        self.weights = dict(zip(self.members, (float(w) for w in weights), strict=True))
+        return {
+            "members": {
+                m: {"temperature": x.temperature, "weight": self.weights[m]}
+                for m, x in self.members.items()
+            }
+        }
+
+    @staticmethod
+    def _member_logp(member: StanceModel, texts: Sequence[str]) -> np.ndarray:
+        return log_softmax(np.asarray(member.scores(texts), dtype=np.float64) / member.temperature)
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
-        """Mean of members' calibrated log-probabilities, (n, 4)."""
-        logps = [
-            log_softmax(np.asarray(m.scores(texts), dtype=np.float64) / m.temperature)
-            for m in self.members.values()
-        ]
-        return np.mean(logps, axis=0)
+        """Weighted mean of members' calibrated log-probabilities, (n, 4)."""
+        return sum(
+            weight * self._member_logp(self.members[name], texts)
+            for name, weight in self.weights.items()
+            if weight > 0
+        )
 
     @property
     def inference_batch_size(self) -> int:
@@ -71,7 +94,11 @@ class EnsembleModel(StanceModel):
         write_json(
             path / MEMBERS_FILE,
             {
-                name: {"path": f"../{name}", "sha256": content_hash(self.models_dir / name)}
+                name: {
+                    "path": f"../{name}",
+                    "sha256": content_hash(self.models_dir / name),
+                    "weight": self.weights[name],
+                }
                 for name in self.members
             },
         )
@@ -84,7 +111,10 @@ class EnsembleModel(StanceModel):
         weights themselves are hashed again whenever an ONNX graph is built from them.
         """
         self.members = {}
-        for name, entry in read_json(path / MEMBERS_FILE).items():
+        entries = read_json(path / MEMBERS_FILE)
+        # Ensembles saved before weighting was added averaged their members equally.
+        self.weights = {name: e.get("weight", 1.0 / len(entries)) for name, e in entries.items()}
+        for name, entry in entries.items():
             member_dir = (path / entry["path"]).resolve()
             member = load_model(member_dir) if (member_dir / MODEL_FILE).is_file() else None
             if member is None or member.content_sha256 != entry["sha256"]:

@@ -75,6 +75,7 @@ class TfidfTransform:
         if len(self.idf_) != len(vocabulary):
             raise ValueError(f"{len(vocabulary)} terms but {len(self.idf_)} idf weights")
         self._tokenize = re.compile(self.token_pattern).findall
+        self._preprocess = self.build_preprocessor()  # once: analyze() runs per document
         self._params = dict(params)
 
     def get_params(self) -> dict[str, Any]:
@@ -99,7 +100,7 @@ class TfidfTransform:
 
     def analyze(self, doc: str) -> list[str]:
         """The document's features (terms or character n-grams), repeats included."""
-        doc = self.build_preprocessor()(doc)
+        doc = self._preprocess(doc)
         if self.analyzer == "char_wb":
             return self._char_wb_ngrams(doc)
         return self._word_ngrams(self._tokenize(doc))
