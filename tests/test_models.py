@@ -69,6 +69,17 @@ def test_ensemble_pools_weighted_members_and_refuses_changed_members(trained, tm
         load_model(copy / "ensemble")
 
 
+def test_ensemble_reuses_its_dev_scores_exactly(trained):
+    from dprk_stance.models.ensemble import EnsembleModel
+
+    model = EnsembleModel(trained.ensemble, models_dir=trained.paths.models_dir)
+    model.fit([], np.array([]), TEXTS, np.array([0, 1, 2]))
+    cached = model.scores(TEXTS)
+    model._dev_scores = (None, None)
+    np.testing.assert_array_equal(cached, model.scores(TEXTS))
+    assert model.scores(TEXTS[:2]).shape == (2, len(LABELS))
+
+
 def test_a_class_missing_from_training_still_gets_a_column():
     from sklearn.linear_model import LogisticRegression
 

@@ -39,6 +39,7 @@ class EnsembleModel(StanceModel):
         self.models_dir = None if models_dir is None else Path(models_dir)
         self.members: dict[str, StanceModel] = {}
         self.weights: dict[str, float] = {}  # member -> weight; they sum to 1
+        self._dev_scores: tuple[list[str] | None, np.ndarray | None] = (None, None)
 
     def fit(
         self,
@@ -55,12 +56,19 @@ class EnsembleModel(StanceModel):
         if self.models_dir is None:
             raise ValueError("an ensemble needs the folder of its trained members (models_dir)")
         self.members = {m: load_model(self.models_dir / m) for m in self.params.members}
+        dev_logps = None
         if self.params.weighting == "dev-nll":
-            logps = np.stack([self._member_logp(m, dev_texts) for m in self.members.values()])
-            weights = fit_pool_weights(logps, dev_y)
+            dev_logps = [self._member_logp(m, dev_texts) for m in self.members.values()]
+            weights = fit_pool_weights(np.stack(dev_logps), dev_y)
         else:
             weights = np.full(len(self.members), 1.0 / len(self.members))
         self.weights = dict(zip(self.members, (float(w) for w in weights), strict=True))
+        # The train stage scores dev again right after fit (temperature, threshold): reuse.
+        self._dev_scores = (
+            (list(dev_texts), self._pool(dict(zip(self.members, dev_logps, strict=True))))
+            if dev_logps is not None
+            else (None, None)
+        )
         return {
             "members": {
                 m: {"temperature": x.temperature, "weight": self.weights[m]}
@@ -74,11 +82,19 @@ class EnsembleModel(StanceModel):
 
     def scores(self, texts: Sequence[str]) -> np.ndarray:
         """Weighted mean of members' calibrated log-probabilities, (n, 4)."""
-        return sum(
-            weight * self._member_logp(self.members[name], texts)
-            for name, weight in self.weights.items()
-            if weight > 0
+        cached_texts, cached = self._dev_scores
+        if cached is not None and list(texts) == cached_texts:
+            return cached.copy()
+        return self._pool(
+            {name: self._member_logp(self.members[name], texts) for name in self._scored()}
         )
+
+    def _scored(self) -> list[str]:
+        """Members with a positive weight: the only ones worth scoring."""
+        return [name for name, weight in self.weights.items() if weight > 0]
+
+    def _pool(self, logps: dict[str, np.ndarray]) -> np.ndarray:
+        return sum(self.weights[name] * logps[name] for name in self._scored())
 
     @property
     def inference_batch_size(self) -> int:
