@@ -96,6 +96,8 @@ def test_literal_and_model_validation():
         Config.from_dict(with_changes(crossval={"models": ["transformer"]}))
     with pytest.raises(ConfigError, match="not listed in 'models'"):
         Config.from_dict(with_changes(ensemble={"members": ["bert"]}))
+    with pytest.raises(ConfigError, match="weighting"):
+        Config.from_dict(with_changes(ensemble={"weighting": "median"}))
 
 
 def test_dvc_yaml_lists_what_params_declare():
