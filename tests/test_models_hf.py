@@ -104,6 +104,19 @@ def test_saved_encoders_embed_on_onnx_runtime_like_pytorch(trained, tmp_path, mo
     np.testing.assert_allclose(np.linalg.norm(onnx_vectors, axis=1), 1.0, rtol=1e-5)
     assert len(list((tmp_path / "cache" / "onnx").glob("*.encoder.fp32.onnx"))) == 2
 
+    # One session per encoder, but each forward pools as asked: the first call's
+    # normalisation is not carried over to a later call that asks for none.
+    from dprk_stance.models.hf import batched_forward
+
+    def pooled(normalize):
+        forward = setfit.encoder_forward(normalize=normalize)
+        return batched_forward(TEXTS, setfit.tokenizer, forward, max_length=64, batch_size=8)
+
+    unit, raw = pooled(True), pooled(False)
+    np.testing.assert_allclose(np.linalg.norm(unit, axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(unit, raw / np.linalg.norm(raw, axis=1, keepdims=True), atol=1e-6)
+    assert not np.allclose(np.linalg.norm(raw, axis=1), 1.0)
+
 
 def test_setfit_encoders_onnx_cannot_run_fall_back_to_sentence_transformers(trained, tmp_path):
     import json

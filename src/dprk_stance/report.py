@@ -619,7 +619,7 @@ def build_report(
         notes.append(
             f"Words highlighted in the documents table for {min(limit or 0, len(rest))} of "
             f"{len(rest)} confident stance passages besides the evidence"
-            + ("" if limit else f" (a {model.kind} model is slow to explain: seconds a passage)")
+            + ("" if limit else f" (`{model.kind}` is slow to explain: seconds a passage)")
             + "; --highlight-limit N for more."
         )
     highlights = explain_rows(model, explain_pool, notes)

@@ -77,29 +77,6 @@ def session_forward(session: Any) -> Callable[[dict[str, np.ndarray]], np.ndarra
     return forward
 
 
-def pooled_encoder(
-    model_dir: Path,
-    content_sha256: str | None,
-    export: Callable[[], Any],
-    tokenizer: FastTokenizer,
-    *,
-    normalize: bool,
-) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
-    """A :func:`~dprk_stance.models.hf.batched_forward` ``forward`` giving (batch, dim)
-    mean-pooled sentence embeddings from the cached graph of a saved encoder ("encoder" part
-    of the model in ``model_dir``; ``export`` returns its PyTorch transformer)."""
-    session = cached_session(
-        model_dir,
-        content_sha256,
-        "encoder",
-        export,
-        tokenizer=tokenizer,
-        output="last_hidden_state",
-    )
-    hidden = session_forward(session)
-    return lambda batch: mean_pooled(hidden(batch), batch["attention_mask"], normalize)
-
-
 def _cache_graph(model_dir: Path, content_sha256: str, cached: Path, graph: bytes) -> None:
     """Write an exported graph to the cache after hashing the weights again (once per miss).
 
@@ -200,19 +177,24 @@ class SavedEncoderMixin:
     _dir: Path
     content_sha256: str | None
     tokenizer: FastTokenizer
-    _onnx: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
+    _hidden: Callable[[dict[str, np.ndarray]], np.ndarray] | None = None
 
     def encoder_forward(self, *, normalize: bool) -> Callable[[dict[str, np.ndarray]], np.ndarray]:
-        """The (batch, dim) embedding forward of the saved encoder, built on first use."""
-        if self._onnx is None:
-            self._onnx = pooled_encoder(
+        """A :func:`~dprk_stance.models.hf.batched_forward` ``forward`` giving (batch, dim)
+        mean-pooled (and, with ``normalize``, unit-length) embeddings from the cached graph of
+        the saved encoder; the ONNX session is built on first use and kept."""
+        if self._hidden is None:
+            session = cached_session(
                 self._dir,
                 self.content_sha256,
+                "encoder",
                 self.torch_encoder,
-                self.tokenizer,
-                normalize=normalize,
+                tokenizer=self.tokenizer,
+                output="last_hidden_state",
             )
-        return self._onnx
+            self._hidden = session_forward(session)
+        hidden = self._hidden
+        return lambda batch: mean_pooled(hidden(batch), batch["attention_mask"], normalize)
 
     def torch_encoder(self) -> Any:
         """The saved encoder's transformer in PyTorch (to export its graph, or to compare)."""
