@@ -147,14 +147,22 @@ def tiny_config(root: Path, backbone: Path, **overrides: dict) -> Config:
         backbone=str(backbone), max_length=64, num_iterations=1, max_steps=4, batch_size=8
     )
     data["ensemble"]["members"] = ["keywords", "tfidf-logreg"]
-    data["evaluate"].update(
-        sets={}, real_text_archive=str(root / "no-archive.jsonl.gz"), kinds=str(root / "none")
-    )
+    data["evaluate"].update(sets={}, kinds=str(root / "none"))
+    data["real_text"]["archive"] = str(root / "no-archive.jsonl.gz")
     data["compare"]["bootstrap_samples"] = 200
     data["crossval"]["folds"] = 3
     for section, values in overrides.items():
         data[section].update(values)
     return Config.from_dict(data)
+
+
+def write_archive(path: Path, stories: list[dict]) -> Path:
+    """A tiny KCNA-style archive (gzipped JSON Lines of id, date, title, text) at ``path``."""
+    import gzip
+
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write("".join(json.dumps(s) + "\n" for s in stories))
+    return path
 
 
 @pytest.fixture

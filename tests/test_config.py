@@ -98,6 +98,10 @@ def test_literal_and_model_validation():
         Config.from_dict(with_changes(ensemble={"members": ["bert"]}))
     with pytest.raises(ConfigError, match="weighting"):
         Config.from_dict(with_changes(ensemble={"weighting": "median"}))
+    with pytest.raises(ConfigError, match=r"real_text\.models: \['bert'\]"):
+        Config.from_dict(with_changes(real_text={"models": ["bert"]}))
+    with pytest.raises(ConfigError, match="different files"):
+        Config.from_dict(with_changes(real_text={"train": "data/eval/kcna_labels.csv"}))
 
 
 def test_dvc_yaml_lists_what_params_declare():

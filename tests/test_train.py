@@ -129,3 +129,43 @@ def test_min_temperature_out_of_range_is_refused(trained):
     data["calibration"] = {**data["calibration"], "min_temperature": 0.0}
     with pytest.raises(ValueError, match="min_temperature"):
         type(trained).from_dict(data)
+
+
+def test_real_text_rows_join_the_training_split_of_listed_models(cfg, tmp_path):
+    """With the archive present, a model in real_text.models trains on corpus + real rows
+    (summary and provenance count them); the others train on the corpus alone."""
+    from conftest import write_archive
+
+    from dprk_stance.data import read_split
+    from dprk_stance.realtext import paragraph_hash
+
+    texts = [f"Delegates of country {i} attended the ceremony at the hall." for i in range(5)]
+    stories = [
+        {"id": f"s{i}", "date": "2011-06-01", "title": "", "text": t} for i, t in enumerate(texts)
+    ]
+    archive = write_archive(tmp_path / "kcna.jsonl.gz", stories)
+    labels = tmp_path / "real.csv"
+    labels.write_text(
+        "story_id,paragraph,sha,label\n"
+        + "".join(f"s{i},0,{paragraph_hash(t)},none\n" for i, t in enumerate(texts))
+        + "s9,0,abc,none\n"  # not in the archive: rejected, with its line
+    )
+    data = cfg.to_dict()
+    data["real_text"] = {**data["real_text"], "archive": str(archive), "train": str(labels)}
+    data["real_text"]["models"] = ["tfidf-logreg"]
+    cfg = type(cfg).from_dict(data)
+    ingest(cfg)
+    split(cfg)
+    corpus = len(read_split(cfg, "train"))
+    train(cfg, "tfidf-logreg")
+    train(cfg, "keywords")
+    listed = Path(cfg.paths.models_dir) / "tfidf-logreg"
+    summary = json.loads((listed / SUMMARY_FILE).read_text())
+    assert summary["train_passages"] == corpus + 5
+    assert summary["real_text_train_passages"] == 5
+    assert [r["line"] for r in summary["real_text_rejects"]] == [7]
+    meta = json.loads((listed / "stance_model.json").read_text())
+    real = meta["provenance"]["training_data"]["of which (train) real KCNA text"]
+    assert real == {"passages": 5, "labels": {**dict.fromkeys(real["labels"], 0), "none": 5}}
+    other = json.loads((Path(cfg.paths.models_dir) / "keywords" / SUMMARY_FILE).read_text())
+    assert other["train_passages"] == corpus and other["real_text_train_passages"] == 0

@@ -141,9 +141,21 @@ class EvaluateConfig:
     batch_size: int
     confident: float  # an error at or above this confidence counts as a confident error
     sets: dict[str, str]  # name -> gold file (JSONL/CSV with text and label)
-    real_text_labels: str
-    real_text_archive: str  # skipped when absent
     kinds: str  # skipped when absent
+
+
+@dataclass(frozen=True)
+class RealTextConfig:
+    """Hand-labelled paragraphs of the real KCNA archive: labels in the repo, text read from
+    the archive at run time (``dprk_stance.realtext``); every use is skipped when it is absent.
+    """
+
+    archive: str
+    gold: str  # evaluation labels: never trained, tuned or calibrated on
+    train: str  # training labels from other stories than the gold's; "" = none
+    # Models whose training split gets the real-text training rows (the ensemble: its
+    # relevance gate); the others train on the corpus alone
+    models: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -196,6 +208,7 @@ class Config:
     keywords: KeywordsConfig
     calibration: CalibrationConfig
     evaluate: EvaluateConfig
+    real_text: RealTextConfig
     compare: CompareConfig
     crossval: CrossvalConfig
 
@@ -223,6 +236,13 @@ class Config:
         bad_members = [m for m in self.ensemble.members if m not in self.models]
         if bad_members:
             raise ConfigError(f"ensemble.members: {bad_members} are not listed in 'models'")
+        bad_real = [m for m in self.real_text.models if m not in (*self.models, "ensemble")]
+        if bad_real:
+            raise ConfigError(
+                f"real_text.models: {bad_real} are not listed in 'models' (or 'ensemble')"
+            )
+        if self.real_text.train and self.real_text.train == self.real_text.gold:
+            raise ConfigError("real_text.train and real_text.gold must be different files")
         if not 0 < self.split.test_size < 0.5 or not 0 < self.split.dev_size < 0.5:
             raise ConfigError("split.test_size and split.dev_size must lie in (0, 0.5)")
         if not 0 <= self.calibration.abstain_threshold <= 1:

@@ -1,5 +1,5 @@
-"""Reading the pipeline's split tables: the one place that knows where they live and how
-labels become class ids."""
+"""Reading the pipeline's training data: the split tables (the one place that knows where
+they live and how labels become class ids) and the real-text training rows."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.config import Config
+from dprk_stance.errors import DprkStanceError
+from dprk_stance.realtext import read_labelled
 from dprk_stance.stances import LABEL2ID
 
 
@@ -18,3 +20,33 @@ def read_split(cfg: Config, name: str) -> pd.DataFrame:
 
 def encode_labels(frame: pd.DataFrame) -> np.ndarray:
     return frame["label"].map(LABEL2ID).to_numpy(dtype=np.int64)
+
+
+class RealTextError(DprkStanceError, ValueError):
+    """Real-text training labels that would leak into the real-text evaluation set."""
+
+
+def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]]:
+    """The hand-labelled real-text rows that model ``name`` trains on, and the rejected rows.
+
+    Empty when ``name`` is not in ``real_text.models``, ``real_text.train`` is empty or the
+    archive is absent (then every model trains on the corpus alone, and the training summary
+    says so). Rows have the split tables' ``id``, ``doc_id``, ``text``, ``label``, ``year``
+    plus ``register: "kcna-news"``. Raises :class:`RealTextError` naming the file and line
+    of the first training row whose story also has a label in ``real_text.gold``: the
+    real-text evaluation must stay on unseen stories.
+    """
+    rt = cfg.real_text
+    if name not in rt.models or not rt.train or not Path(rt.archive).is_file():
+        return pd.DataFrame(columns=["id", "doc_id", "text", "label", "year"]), []
+    gold_stories = set(pd.read_csv(rt.gold, dtype={"story_id": str})["story_id"])
+    train = pd.read_csv(rt.train, dtype={"story_id": str})
+    shared = train["story_id"].isin(gold_stories).to_numpy()
+    if shared.any():
+        line = int(shared.argmax()) + 2
+        raise RealTextError(
+            f"{rt.train}, line {line}: story {train['story_id'].iloc[line - 2]} also has a "
+            f"label in {rt.gold}; training and evaluation stories must not overlap"
+        )
+    frame, rejects = read_labelled(rt.train, rt.archive)
+    return frame.drop(columns="stratum").assign(register="kcna-news"), rejects

@@ -42,7 +42,7 @@ from dprk_stance.metrics import kinds_score, risk_coverage, trust_metrics
 from dprk_stance.models import StanceModel, load_model
 from dprk_stance.models.base import SUMMARY_FILE, Assessment
 from dprk_stance.plotting import confusion_png, reliability_png
-from dprk_stance.realtext import iter_stories, paragraph_hash, paragraphs
+from dprk_stance.realtext import read_labelled
 from dprk_stance.stances import LABEL2ID, LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.stats import macro_f1
 from dprk_stance.text import normalize_text
@@ -144,43 +144,13 @@ def _gold_problem(values: dict[str, Any], seen: set[str]) -> str | None:
 def load_real_text(labels_csv: str | Path, archive: str | Path) -> GoldSet | None:
     """The KCNA real-text labels joined to their paragraphs; None when the archive is absent.
 
-    ``labels_csv`` has ``story_id``, ``paragraph`` (index into
-    :func:`dprk_stance.realtext.paragraphs`), ``sha`` and ``label``. A paragraph whose hash
-    does not match (the archive changed) is rejected with its line, never mis-aligned.
+    See :func:`dprk_stance.realtext.read_labelled` for the file and the rejected rows.
     """
-    archive = Path(archive)
-    if not archive.is_file():
+    if not Path(archive).is_file():
         log.info("%s not found: real-text evaluation skipped", archive)
         return None
-    labels = pd.read_csv(labels_csv, dtype={"story_id": str, "sha": str})
-    wanted = set(labels["story_id"])
-    found = {s["id"]: s for s in iter_stories(archive) if s["id"] in wanted}
-    rows, rejects = [], []
-    for line, rec in enumerate(labels.to_dict("records"), start=2):
-        story = found.get(rec["story_id"])
-        paras = paragraphs(story["text"]) if story else []
-        index = int(rec["paragraph"])
-        if index >= len(paras) or paragraph_hash(paras[index]) != rec["sha"]:
-            rejects.append(
-                {
-                    "file": str(labels_csv),
-                    "line": line,
-                    "reason": "paragraph not found in the archive or its hash differs",
-                    "row": rec,
-                }
-            )
-            continue
-        rows.append(
-            {
-                "id": f"{rec['story_id']}#{index}",
-                "doc_id": rec["story_id"],
-                "text": normalize_text(paras[index]),
-                "label": rec["label"],
-                "year": int(story["date"][:4]),
-                "stratum": rec.get("stratum", ""),
-            }
-        )
-    return GoldSet(REAL_TEXT, pd.DataFrame(rows), str(labels_csv), rejects)
+    frame, rejects = read_labelled(labels_csv, archive)
+    return GoldSet(REAL_TEXT, frame, str(labels_csv), rejects)
 
 
 def evaluation_sets(cfg: Config) -> list[GoldSet]:
@@ -189,7 +159,7 @@ def evaluation_sets(cfg: Config) -> list[GoldSet]:
     sets = [GoldSet(IN_DOMAIN, test, str(Path(cfg.paths.splits_dir) / "test.parquet"), [])]
     for name, path in cfg.evaluate.sets.items():
         sets.append(load_gold(path, name))
-    real = load_real_text(cfg.evaluate.real_text_labels, cfg.evaluate.real_text_archive)
+    real = load_real_text(cfg.real_text.gold, cfg.real_text.archive)
     if real is not None:
         sets.append(real)
     if Path(cfg.evaluate.kinds).is_file():

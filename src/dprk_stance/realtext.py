@@ -1,9 +1,10 @@
-"""Real-text evaluation on the KCNA archive beside the project, without real text in the repo.
+"""Hand-labelled real text from the KCNA archive beside the project, without real text in the repo.
 
 The repository keeps only labels keyed by story id and paragraph index (and a short hash of
 the paragraph, so a changed archive is detected rather than silently mis-aligned); the
-paragraphs themselves are read from ``../shared/data/kcna/`` at evaluation time. When the
-archive is absent every caller gets ``None`` and skips cleanly.
+paragraphs themselves are read from ``../shared/data/kcna/`` at run time. Two label files
+use this: the real-text evaluation set and the story-disjoint real-text training set. When
+the archive is absent every caller gets ``None`` and skips cleanly.
 
 The sample was drawn by :func:`sample_paragraphs` (seeded, stratified: stories that talk about
 external economic relations or economic management are oversampled, because the archive is
@@ -19,6 +20,11 @@ import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from dprk_stance.text import normalize_text
 
 KCNA_ARCHIVE = Path("../shared/data/kcna/kcna-en-2011-2012.jsonl.gz")
 
@@ -81,6 +87,12 @@ _STRONG = re.compile(
 )
 ROUND_1 = {"policy": 260, "economy": 120, "other": 80}
 ROUND_2 = {"strong": 160}
+# The real-text training set: round t1 (seed 2026, first drawn as an unlabelled diagnostic
+# sample) and round t2 (seed 2027), both from stories without a gold label.
+TRAINING_ROUNDS = (
+    ("t1", ROUND_1, 2026),
+    ("t2", {"policy": 700, "economy": 300, "other": 200}, 2027),
+)
 
 
 def stratum(text: str, strata: dict[str, int] | None = None) -> str:
@@ -155,3 +167,71 @@ def sample_paragraphs(
             chosen.append(item)
             taken += 1
     return sorted(chosen, key=lambda d: (d["story_id"], d["paragraph"]))
+
+
+def training_sample(path: str | Path, gold_stories: set[str]) -> list[dict]:
+    """Draw the paragraphs of the real-text training set (``TRAINING_ROUNDS``, in order).
+
+    Every paragraph of a story in ``gold_stories`` is excluded, so training and evaluation
+    never share a story; round t2 also excludes round t1's paragraphs. Each item is as
+    :func:`sample_paragraphs` returns, with ``stratum`` prefixed by its round (``t1-policy``).
+    """
+    exclude = {
+        (story["id"], index)
+        for story in iter_stories(path)
+        if story["id"] in gold_stories
+        for index, _ in enumerate(paragraphs(story["text"]))
+    }
+    drawn: list[dict] = []
+    for name, sizes, seed in TRAINING_ROUNDS:
+        sample = sample_paragraphs(path, sizes=sizes, seed=seed, exclude=exclude)
+        exclude |= {(d["story_id"], d["paragraph"]) for d in sample}
+        drawn += [{**d, "stratum": f"{name}-{d['stratum']}"} for d in sample]
+    return drawn
+
+
+def read_labelled(labels_csv: str | Path, archive: str | Path) -> tuple[pd.DataFrame, list[dict]]:
+    """Join real-text labels to their paragraphs in the archive.
+
+    ``labels_csv`` has ``story_id``, ``paragraph`` (index into :func:`paragraphs`), ``sha``
+    (:func:`paragraph_hash`), ``label`` and optionally ``stratum``. Returns a frame with
+    ``id`` (``<story>#<paragraph>``), ``doc_id`` (the story: the unit of grouping),
+    ``text``, ``label``, ``year``, ``stratum``, one row per usable label, and the rejected
+    rows, each with file, line and reason: a paragraph that is missing or whose hash differs
+    (the archive changed) is rejected, never mis-aligned. Raises ``FileNotFoundError`` when
+    the archive is absent (callers that may skip check first).
+    """
+    archive = Path(archive)
+    if not archive.is_file():
+        raise FileNotFoundError(f"{archive}: KCNA archive not found")
+    labels = pd.read_csv(labels_csv, dtype={"story_id": str, "sha": str})
+    wanted = set(labels["story_id"])
+    found = {s["id"]: s for s in iter_stories(archive) if s["id"] in wanted}
+    rows: list[dict[str, Any]] = []
+    rejects: list[dict] = []
+    for line, rec in enumerate(labels.to_dict("records"), start=2):
+        story = found.get(rec["story_id"])
+        paras = paragraphs(story["text"]) if story else []
+        index = int(rec["paragraph"])
+        if index >= len(paras) or paragraph_hash(paras[index]) != rec["sha"]:
+            rejects.append(
+                {
+                    "file": str(labels_csv),
+                    "line": line,
+                    "reason": "paragraph not found in the archive or its hash differs",
+                    "row": rec,
+                }
+            )
+            continue
+        rows.append(
+            {
+                "id": f"{rec['story_id']}#{index}",
+                "doc_id": rec["story_id"],
+                "text": normalize_text(paras[index]),
+                "label": rec["label"],
+                "year": int(story["date"][:4]),
+                "stratum": rec.get("stratum", ""),
+            }
+        )
+    columns = ["id", "doc_id", "text", "label", "year", "stratum"]
+    return pd.DataFrame(rows, columns=columns), rejects

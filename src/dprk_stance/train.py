@@ -16,7 +16,7 @@ import pandas as pd
 
 from dprk_stance.card import write_model_card
 from dprk_stance.config import Config
-from dprk_stance.data import read_split
+from dprk_stance.data import read_split, real_text_training
 from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
 from dprk_stance.models.base import SUMMARY_FILE
@@ -101,7 +101,11 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
     if name not in cfg.models and name != "ensemble":
         raise ValueError(f"model {name!r} is not listed in params 'models' {list(cfg.models)}")
     seed_everything(cfg.seed)
-    train_df, dev_df = read_split(cfg, "train"), read_split(cfg, "dev")
+    corpus_train, dev_df = read_split(cfg, "train"), read_split(cfg, "dev")
+    real, rejects = real_text_training(cfg, name)
+    for reject in rejects:
+        log.warning("%s, line %s: %s", reject["file"], reject["line"], reject["reason"])
+    train_df = pd.concat([corpus_train, real], ignore_index=True) if len(real) else corpus_train
     checkpoint_dir = Path(cfg.paths.checkpoints_dir) / name
     with _open_live(Path(cfg.paths.dvclive_dir) / name) as live:
         model, summary = fit_model(cfg, name, train_df, dev_df, live, checkpoint_dir)
@@ -109,8 +113,13 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
         live.log_metric("summary/temperature", model.temperature, plot=False)
         live.log_metric("summary/dev_accuracy", summary["dev_accuracy_at_fit"], plot=False)
     out = Path(cfg.paths.models_dir) / name
-    model.provenance = provenance(cfg, {"train": train_df, "dev": dev_df})
+    splits = {"train": train_df, "dev": dev_df}
+    if len(real):
+        splits["of which (train) real KCNA text"] = real
+    model.provenance = provenance(cfg, splits)
     model.save(out)
+    summary["real_text_train_passages"] = len(real)
+    summary["real_text_rejects"] = rejects
     write_json(out / SUMMARY_FILE, summary)
     write_model_card(out, name)
     return summary

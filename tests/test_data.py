@@ -1,0 +1,61 @@
+import pandas as pd
+import pytest
+from conftest import write_archive
+
+from dprk_stance.data import RealTextError, real_text_training
+from dprk_stance.realtext import paragraph_hash
+
+TEXT = "The Rason zone offers investors tax privileges and a free port."
+
+
+def _real_text_cfg(cfg, tmp_path, gold_story="g1"):
+    archive = write_archive(
+        tmp_path / "kcna.jsonl.gz",
+        [{"id": "s1", "date": "2012-02-01", "title": "", "text": TEXT}],
+    )
+    train = tmp_path / "train.csv"
+    train.write_text(f"story_id,paragraph,sha,label\ns1,0,{paragraph_hash(TEXT)},none\n")
+    gold = tmp_path / "gold.csv"
+    gold.write_text(f"story_id,paragraph,sha,label\n{gold_story},0,abc,none\n")
+    data = cfg.to_dict()
+    data["real_text"] = {
+        "archive": str(archive),
+        "gold": str(gold),
+        "train": str(train),
+        "models": ["tfidf-logreg"],
+    }
+    return type(cfg).from_dict(data)
+
+
+def test_listed_models_get_the_real_text_rows(cfg, tmp_path):
+    cfg = _real_text_cfg(cfg, tmp_path)
+    rows, rejects = real_text_training(cfg, "tfidf-logreg")
+    assert rows[["id", "doc_id", "text", "label", "year", "register"]].values.tolist() == [
+        ["s1#0", "s1", TEXT, "none", 2012, "kcna-news"]
+    ]
+    assert rejects == []
+    assert real_text_training(cfg, "keywords")[0].empty  # not in real_text.models
+
+
+def test_absent_archive_or_no_file_means_corpus_only(cfg, tmp_path):
+    cfg = _real_text_cfg(cfg, tmp_path)
+    data = cfg.to_dict()
+    data["real_text"] = {**data["real_text"], "archive": str(tmp_path / "absent.jsonl.gz")}
+    assert real_text_training(type(cfg).from_dict(data), "tfidf-logreg")[0].empty
+    data["real_text"] = {**cfg.to_dict()["real_text"], "train": ""}
+    assert real_text_training(type(cfg).from_dict(data), "tfidf-logreg")[0].empty
+
+
+def test_a_story_shared_with_the_gold_set_is_refused(cfg, tmp_path):
+    cfg = _real_text_cfg(cfg, tmp_path, gold_story="s1")
+    with pytest.raises(RealTextError, match=r"train\.csv, line 2: story s1"):
+        real_text_training(cfg, "tfidf-logreg")
+
+
+def test_rows_fit_the_split_tables(cfg, tmp_path):
+    """Concatenated to the train split, the rows keep its columns (others are missing)."""
+    cfg = _real_text_cfg(cfg, tmp_path)
+    rows, _ = real_text_training(cfg, "tfidf-logreg")
+    split = pd.DataFrame({"id": ["a"], "doc_id": ["d"], "text": ["t"], "label": ["none"]})
+    both = pd.concat([split, rows], ignore_index=True)
+    assert both["label"].tolist() == ["none", "none"] and both["text"].notna().all()

@@ -1,0 +1,73 @@
+import csv
+
+import pandas as pd
+import pytest
+from conftest import KCNA, REPO, write_archive
+
+from dprk_stance import realtext
+from dprk_stance.realtext import paragraph_hash, read_labelled, training_sample
+from dprk_stance.stances import LABELS
+
+LONG = "The delegation of the trade ministry visited the exhibition hall of the spring fair {}."
+
+
+def _stories(n: int) -> list[dict]:
+    return [
+        {
+            "id": f"s{i}",
+            "date": "2011-03-01",
+            "title": "",
+            "text": LONG.format(i) + "\n\n" + LONG.format(f"{i} again"),
+        }
+        for i in range(n)
+    ]
+
+
+def test_training_sample_avoids_gold_stories_and_earlier_rounds(tmp_path, monkeypatch):
+    archive = write_archive(tmp_path / "kcna.jsonl.gz", _stories(12))
+    rounds = (("t1", {"policy": 0, "economy": 0, "other": 3}, 1), ("t2", {"other": 50}, 2))
+    monkeypatch.setattr(realtext, "TRAINING_ROUNDS", rounds)
+    drawn = training_sample(archive, gold_stories={"s0", "s1"})
+    stories = {d["story_id"] for d in drawn}
+    assert not stories & {"s0", "s1"}
+    assert [d["stratum"] for d in drawn[:3]] == ["t1-other"] * 3
+    keys = [(d["story_id"], d["paragraph"]) for d in drawn]
+    assert len(keys) == len(set(keys)) == 20  # every paragraph of the 10 other stories
+
+
+def test_read_labelled_names_the_line_of_a_changed_paragraph(tmp_path):
+    archive = write_archive(tmp_path / "kcna.jsonl.gz", _stories(2))
+    labels = tmp_path / "labels.csv"
+    labels.write_text(
+        "story_id,paragraph,sha,label\n"
+        f"s0,1,{paragraph_hash(LONG.format('0 again'))},none\n"
+        f"s1,0,{paragraph_hash('edited')},none\n"
+        "s1,5,abc,none\n"
+    )
+    frame, rejects = read_labelled(labels, archive)
+    assert frame[["id", "doc_id", "year"]].values.tolist() == [["s0#1", "s0", 2011]]
+    assert [(r["line"], r["file"]) for r in rejects] == [(3, str(labels)), (4, str(labels))]
+    with pytest.raises(FileNotFoundError, match="not found"):
+        read_labelled(labels, tmp_path / "absent.jsonl.gz")
+
+
+def test_committed_training_labels_match_the_sampler():
+    """data/real holds exactly the paragraphs scripts/kcna_sample.py --training draws, from
+    stories without a gold label, with consistent annotator columns (archive only)."""
+    if not KCNA.exists():
+        pytest.skip("../shared/data/kcna is absent")
+    labels = pd.read_csv(REPO / "data" / "real" / "kcna_train_labels.csv", dtype={"sha": str})
+    with (REPO / "data" / "eval" / "kcna_labels.csv").open(encoding="utf-8") as fh:
+        gold_stories = {row["story_id"] for row in csv.DictReader(fh)}
+    drawn = training_sample(KCNA, gold_stories)
+    assert list(zip(labels["story_id"], labels["paragraph"], labels["sha"], strict=True)) == [
+        (d["story_id"], d["paragraph"], d["sha"]) for d in drawn
+    ]
+    assert not set(labels["story_id"]) & gold_stories
+    assert set(labels["label"]) <= set(LABELS)
+    disagreed = labels["annotator_1"] != labels["annotator_2"]
+    assert (labels.loc[disagreed, "adjudicated"] == "yes").all()
+    assert (labels.loc[~disagreed, "label"] == labels.loc[~disagreed, "annotator_1"]).all()
+    adjudicated = pd.read_csv(REPO / "data" / "real" / "adjudication.csv")
+    assert len(adjudicated) == disagreed.sum()
+    assert adjudicated["reason"].str.len().min() > 10
