@@ -40,6 +40,14 @@ def test_leaderboard_figures_recompute_from_predictions(trained, board):
             seed=trained.seed,
         )
         assert row["macro_f1_ci"] == pytest.approx([ci["low"], ci["high"]])
+        claimed = ~p["uncertain"].astype(bool)
+        if not claimed.any():  # a tiny test model may claim nothing: no figure, no interval
+            assert row["confident_stance_precision"] is None
+            continue
+        precision = float((yhat[claimed] == y[claimed]).mean())
+        assert row["confident_stance_precision"] == pytest.approx(precision)
+        low, high = row["confident_stance_precision_ci"]
+        assert low <= precision <= high
     for pair in entry["pairs"]:
         a, b = preds[pair["a"]], preds[pair["b"]]
         test = mcnemar(a["predicted"] == a["label"], b["predicted"] == b["label"])
@@ -135,3 +143,12 @@ def test_mismatched_predictions_are_refused(trained, board, tmp_path):
         frame.to_csv(tmp_path / name / "in-domain.csv", index=False)
     with pytest.raises(LeaderboardError, match="different"):
         leaderboard(cfg)
+
+
+def test_models_trained_on_real_text_are_named_above_the_tables():
+    from dprk_stance.leaderboard import _real_text_note
+
+    note = " ".join(_real_text_note({"tfidf-logreg": 1631, "transformer": 0}))
+    assert "`tfidf-logreg` (1631 KCNA paragraphs)" in note
+    assert "`transformer`: the corpus only" in note
+    assert _real_text_note({"tfidf-logreg": 0}) == []

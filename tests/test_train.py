@@ -165,7 +165,7 @@ def test_real_text_rows_join_the_training_split_of_listed_models(cfg, tmp_path):
     assert summary["real_text_train_passages"] == 5
     assert [r["line"] for r in summary["real_text_rejects"]] == [7]
     meta = json.loads((listed / "stance_model.json").read_text())
-    real = meta["provenance"]["training_data"]["of which (train) real KCNA text"]
+    real = meta["provenance"]["training_data"]["of which real KCNA text"]
     assert real == {"passages": 5, "labels": {**dict.fromkeys(real["labels"], 0), "none": 5}}
     other = json.loads((Path(cfg.paths.models_dir) / "keywords" / SUMMARY_FILE).read_text())
     assert other["train_passages"] == corpus and other["real_text_train_passages"] == 0

@@ -24,7 +24,8 @@ from dprk_stance.card import write_evaluated_card
 from dprk_stance.config import Config
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_json, write_text
-from dprk_stance.metrics import trust_metrics
+from dprk_stance.metrics import NO_CLAIM, claim_precision, trust_metrics
+from dprk_stance.models.base import SUMMARY_FILE
 from dprk_stance.stances import LABEL2ID, NO_STANCE
 from dprk_stance.stats import (
     bootstrap_ci,
@@ -94,6 +95,8 @@ def board_for_set(
         f1 = _ci(y, preds[name], groups, boot)
         stance = frame["stance"].map(LABEL2ID).to_numpy()
         acc = _ci(y[stance_rows], stance[stance_rows], groups[stance_rows], boot, metric=_accuracy)
+        claims = np.where(frame["uncertain"].to_numpy(bool), NO_CLAIM, preds[name])
+        precision = _ci(y, claims, groups, boot, metric=claim_precision)
         rows.append(
             {
                 "model": name,
@@ -102,6 +105,7 @@ def board_for_set(
                 "stance_accuracy": acc["estimate"],
                 "stance_accuracy_ci": [acc["low"], acc["high"]],
                 **{k: v for k, v in m.items() if k not in ("macro_f1", "stance_accuracy")},
+                "confident_stance_precision_ci": [precision["low"], precision["high"]],
             }
         )
     rows.sort(key=lambda r: -np.nan_to_num(r["macro_f1"], nan=-1))
@@ -217,6 +221,12 @@ def build_leaderboard(cfg: Config) -> dict[str, Any]:
         # train split the models were fitted on
         "corpus_annotations": corpus.get("origins", {}).get("annotation", 0),
         "train_annotations": splits.get("train", {}).get("annotations", 0),
+        # passages of real text (real_text.train) each model was trained on beside the corpus
+        "real_text_training": {
+            name: read_json(summary).get("real_text_train_passages", 0)
+            for name in cfg.evaluated
+            if (summary := Path(cfg.paths.models_dir) / name / SUMMARY_FILE).is_file()
+        },
         "bootstrap": boot,
         "sets": sets,
         "leakage": leakage(sets[IN_DOMAIN]["models"], cfg),
@@ -234,7 +244,7 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
         f"{entry['no_stance_passages']} no stance) from {entry['documents']} documents.",
         "",
         f"| model | macro-F1 [{pct} % CI] | stance acc. [{pct} % CI] | no-stance recall "
-        "| stance→none | confident precision | errors≥0.9 /100 | ECE | AURC |",
+        f"| stance→none | confident precision [{pct} % CI] | errors≥0.9 /100 | ECE | AURC |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in entry["models"]:
@@ -242,7 +252,7 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
             f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'])} "
             f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'])} "
             f"| {fmt(r['no_stance_recall'])} | {fmt(r['stance_flagged_as_no_stance'])} "
-            f"| {fmt(r['confident_stance_precision'])} "
+            f"| {fmt(r['confident_stance_precision'], r['confident_stance_precision_ci'])} "
             f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
             f"| {fmt(r['aurc'])} |"
         )
@@ -291,6 +301,24 @@ def render_calibration(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _real_text_note(trained: dict[str, int]) -> list[str]:
+    """Which models also trained on real KCNA paragraphs: their KCNA figures are not a test
+    of transfer to unseen kinds of text (the stories differ, the archive does not)."""
+    with_real = {m: n for m, n in trained.items() if n}
+    if not with_real:
+        return []
+    others = [m for m in trained if m not in with_real]
+    return [
+        "Trained on real text too: "
+        + ", ".join(f"`{m}` ({n} KCNA paragraphs)" for m, n in with_real.items())
+        + " — from other stories of the same archive as the `kcna` set, so their `kcna` "
+        "figures measure news of a kind they have seen"
+        + (f"; {', '.join(f'`{m}`' for m in others)}: the corpus only." if others else ".")
+        + "",
+        "",
+    ]
+
+
 def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str, Any]) -> str:
     """The leaderboard as Markdown: one table per evaluation set, tests, leakage, cost."""
     boot = board["bootstrap"]
@@ -307,6 +335,7 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
         f"{boot['n_samples']} resamples, seed {boot['seed']}. Four classes: three stances "
         "and `none`.",
         "",
+        *_real_text_note(board.get("real_text_training") or {}),
         f"**Default model: `{default['model']}`** — {default['reason']}.",
         "",
         "Columns: macro-F1 over the four classes; stance accuracy = best of the three stances "

@@ -95,8 +95,11 @@ def provenance(cfg: Config, splits: dict[str, pd.DataFrame]) -> dict[str, Any]:
 def train(cfg: Config, name: str) -> dict[str, Any]:
     """Train ``name`` (one of ``models``) and write ``models/<name>/``.
 
-    The directory holds the model, ``stance_model.json`` (with the provenance of this run),
-    ``training_summary.json`` and the train-time model card ``README.md``.
+    The model fits on the train split plus, when ``name`` is in ``real_text.models`` and the
+    archive is present, the real-text training rows (``data.real_text_training``); it is
+    calibrated on the dev split alone. The directory holds the model, ``stance_model.json``
+    (with the provenance of this run), ``training_summary.json`` and the train-time model
+    card ``README.md``.
     """
     if name not in cfg.models and name != "ensemble":
         raise ValueError(f"model {name!r} is not listed in params 'models' {list(cfg.models)}")
@@ -113,10 +116,10 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
         live.log_metric("summary/temperature", model.temperature, plot=False)
         live.log_metric("summary/dev_accuracy", summary["dev_accuracy_at_fit"], plot=False)
     out = Path(cfg.paths.models_dir) / name
-    splits = {"train": train_df, "dev": dev_df}
+    splits = {"train": train_df}
     if len(real):
-        splits["of which (train) real KCNA text"] = real
-    model.provenance = provenance(cfg, splits)
+        splits["of which real KCNA text"] = real
+    model.provenance = provenance(cfg, {**splits, "dev": dev_df})
     model.save(out)
     summary["real_text_train_passages"] = len(real)
     summary["real_text_rejects"] = rejects
