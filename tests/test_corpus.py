@@ -13,7 +13,7 @@ from dprk_stance.config import Config
 from dprk_stance.ingest import ingest
 from dprk_stance.split import assign_splits
 from dprk_stance.stances import LABELS
-from dprk_stance.text import KYONGJE
+from dprk_stance.text import KYONGJE, char_jaccard
 
 NEAR_DUPLICATE = 0.5  # character 5-gram Jaccard; the corpus's closest pair is below 0.3
 NEAR_DUPLICATE_ACROSS_SPLITS = 0.4
@@ -63,13 +63,7 @@ def test_articles_are_consistent(corpus):
 
 
 def _jaccard(texts: list[str]) -> np.ndarray:
-    from sklearn.feature_extraction.text import CountVectorizer
-
-    x = CountVectorizer(analyzer="char", ngram_range=(5, 5)).fit_transform(texts) > 0
-    x = x.astype(np.int32)
-    inter = (x @ x.T).toarray()
-    sizes = np.asarray(x.sum(axis=1)).ravel()
-    jac = inter / (sizes[:, None] + sizes[None, :] - inter)
+    jac = char_jaccard(texts, texts)
     np.fill_diagonal(jac, 0)
     return jac
 

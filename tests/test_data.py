@@ -1,4 +1,3 @@
-import pandas as pd
 import pytest
 from conftest import write_archive
 
@@ -8,15 +7,23 @@ from dprk_stance.realtext import paragraph_hash
 TEXT = "The Rason zone offers investors tax privileges and a free port."
 
 
-def _real_text_cfg(cfg, tmp_path, gold_story="g1"):
+GOLD = "The delegation laid a floral basket before the statues on Mansu Hill in Pyongyang."
+
+
+def _real_text_cfg(cfg, tmp_path, gold_story="g1", gold_text=GOLD):
     archive = write_archive(
         tmp_path / "kcna.jsonl.gz",
-        [{"id": "s1", "date": "2012-02-01", "title": "", "text": TEXT}],
+        [
+            {"id": "s1", "date": "2012-02-01", "title": "", "text": TEXT},
+            {"id": gold_story, "date": "2012-03-01", "title": "", "text": gold_text},
+        ],
     )
     train = tmp_path / "train.csv"
     train.write_text(f"story_id,paragraph,sha,label\ns1,0,{paragraph_hash(TEXT)},none\n")
     gold = tmp_path / "gold.csv"
-    gold.write_text(f"story_id,paragraph,sha,label\n{gold_story},0,abc,none\n")
+    gold.write_text(
+        f"story_id,paragraph,sha,label\n{gold_story},0,{paragraph_hash(gold_text)},none\n"
+    )
     data = cfg.to_dict()
     data["real_text"] = {
         "archive": str(archive),
@@ -34,7 +41,8 @@ def test_listed_models_get_the_real_text_rows(cfg, tmp_path):
         ["s1#0", "s1", TEXT, "none", 2012, "kcna-news"]
     ]
     assert rejects == []
-    assert real_text_training(cfg, "keywords")[0].empty  # not in real_text.models
+    unlisted = real_text_training(cfg, "keywords")[0]  # not in real_text.models
+    assert unlisted.empty and list(unlisted.columns) == list(rows.columns)
 
 
 def test_absent_archive_or_no_file_means_corpus_only(cfg, tmp_path):
@@ -52,10 +60,11 @@ def test_a_story_shared_with_the_gold_set_is_refused(cfg, tmp_path):
         real_text_training(cfg, "tfidf-logreg")
 
 
-def test_rows_fit_the_split_tables(cfg, tmp_path):
-    """Concatenated to the train split, the rows keep its columns (others are missing)."""
-    cfg = _real_text_cfg(cfg, tmp_path)
-    rows, _ = real_text_training(cfg, "tfidf-logreg")
-    split = pd.DataFrame({"id": ["a"], "doc_id": ["d"], "text": ["t"], "label": ["none"]})
-    both = pd.concat([split, rows], ignore_index=True)
-    assert both["label"].tolist() == ["none", "none"] and both["text"].notna().all()
+def test_a_paragraph_republished_under_another_story_is_rejected(cfg, tmp_path):
+    """The archive reprints text under new ids: a near-copy of a gold paragraph in another
+    story is left out of training, with the gold paragraph named."""
+    cfg = _real_text_cfg(cfg, tmp_path, gold_text=TEXT.replace("free port", "free port too"))
+    rows, rejects = real_text_training(cfg, "tfidf-logreg")
+    assert rows.empty
+    assert [r["line"] for r in rejects] == [2]
+    assert "near-duplicate of gold paragraph g1#0" in rejects[0]["reason"]

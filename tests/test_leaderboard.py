@@ -43,11 +43,12 @@ def test_leaderboard_figures_recompute_from_predictions(trained, board):
         claimed = ~p["uncertain"].astype(bool)
         if not claimed.any():  # a tiny test model may claim nothing: no figure, no interval
             assert row["confident_stance_precision"] is None
+            assert row["confident_stance_precision_ci"] is None
             continue
         precision = float((yhat[claimed] == y[claimed]).mean())
         assert row["confident_stance_precision"] == pytest.approx(precision)
         low, high = row["confident_stance_precision_ci"]
-        assert low <= precision <= high
+        assert 0 <= low <= precision <= high <= 1
     for pair in entry["pairs"]:
         a, b = preds[pair["a"]], preds[pair["b"]]
         test = mcnemar(a["predicted"] == a["label"], b["predicted"] == b["label"])

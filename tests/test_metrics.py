@@ -2,13 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dprk_stance.metrics import (
-    NO_CLAIM,
-    claim_precision,
-    kinds_score,
-    risk_coverage,
-    trust_metrics,
-)
+from dprk_stance.metrics import kinds_score, risk_coverage, trust_metrics
 from dprk_stance.stances import LABELS, PROB_COLUMNS
 
 
@@ -89,9 +83,3 @@ def test_kinds_score_counts_none_cases_by_the_no_stance_flag():
     score = kinds_score(t)
     assert score["right"] == 2 and score["wrong_ids"] == ["p1", "p3"]
     assert score["right_counting_uncertain_as_none"] == 3
-
-
-def test_claim_precision_counts_only_claimed_passages():
-    y = np.array([0, 1, 2, 3])
-    assert claim_precision(y, np.array([0, 2, NO_CLAIM, NO_CLAIM])) == 0.5
-    assert np.isnan(claim_precision(y, np.full(4, NO_CLAIM)))

@@ -38,31 +38,50 @@ def test_training_sample_avoids_gold_stories_and_earlier_rounds(tmp_path, monkey
 def test_read_labelled_names_the_line_of_a_changed_paragraph(tmp_path):
     archive = write_archive(tmp_path / "kcna.jsonl.gz", _stories(2))
     labels = tmp_path / "labels.csv"
+    good = paragraph_hash(LONG.format("0 again"))
     labels.write_text(
         "story_id,paragraph,sha,label\n"
-        f"s0,1,{paragraph_hash(LONG.format('0 again'))},none\n"
+        f"s0,1,{good},none\n"
         f"s1,0,{paragraph_hash('edited')},none\n"
         "s1,5,abc,none\n"
+        f"s0,1,{good},neutral\n"
+        f"s0,one,{good},none\n"
+        f"s0,1,{good},\n"
     )
     frame, rejects = read_labelled(labels, archive)
     assert frame[["id", "doc_id", "year"]].values.tolist() == [["s0#1", "s0", 2011]]
-    assert [(r["line"], r["file"]) for r in rejects] == [(3, str(labels)), (4, str(labels))]
+    assert [(r["line"], r["file"]) for r in rejects] == [(n, str(labels)) for n in range(3, 8)]
+    reasons = [r["reason"] for r in rejects]
+    assert "hash differs" in reasons[0] and "hash differs" in reasons[1]
+    assert "'neutral' is not one of" in reasons[2] and "'' is not one of" in reasons[4]
+    assert "'one' is not a paragraph index" in reasons[3]
     with pytest.raises(FileNotFoundError, match="not found"):
         read_labelled(labels, tmp_path / "absent.jsonl.gz")
 
 
-def test_committed_training_labels_match_the_sampler():
-    """data/real holds exactly the paragraphs scripts/kcna_sample.py --training draws, from
-    stories without a gold label, with consistent annotator columns (archive only)."""
-    if not KCNA.exists():
-        pytest.skip("../shared/data/kcna is absent")
+def _committed() -> tuple[pd.DataFrame, set[str]]:
     labels = pd.read_csv(REPO / "data" / "real" / "kcna_train_labels.csv", dtype={"sha": str})
     with (REPO / "data" / "eval" / "kcna_labels.csv").open(encoding="utf-8") as fh:
         gold_stories = {row["story_id"] for row in csv.DictReader(fh)}
+    return labels, gold_stories
+
+
+def test_committed_training_labels_match_the_sampler():
+    """data/real holds exactly the paragraphs scripts/kcna_sample.py --training draws
+    (archive only)."""
+    if not KCNA.exists():
+        pytest.skip("../shared/data/kcna is absent")
+    labels, gold_stories = _committed()
     drawn = training_sample(KCNA, gold_stories)
     assert list(zip(labels["story_id"], labels["paragraph"], labels["sha"], strict=True)) == [
         (d["story_id"], d["paragraph"], d["sha"]) for d in drawn
     ]
+
+
+def test_committed_training_labels_are_consistent_and_apart_from_gold():
+    """From the label files alone: no gold story, known labels, annotator columns that
+    agree with the final label, and a reason for every adjudication."""
+    labels, gold_stories = _committed()
     assert not set(labels["story_id"]) & gold_stories
     assert set(labels["label"]) <= set(LABELS)
     disagreed = labels["annotator_1"] != labels["annotator_2"]

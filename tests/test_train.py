@@ -28,6 +28,7 @@ def test_training_summary_and_calibration_are_saved(trained):
 def test_model_not_in_params_is_refused(trained):
     data = {**trained.to_dict(), "models": {"keywords": "keywords"}}
     data["ensemble"] = {**data["ensemble"], "members": ["keywords"]}
+    data["real_text"] = {**data["real_text"], "models": ["keywords"]}
     cfg = type(trained).from_dict(data)
     with pytest.raises(ValueError, match="not listed"):
         train(cfg, "transformer")

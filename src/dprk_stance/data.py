@@ -10,8 +10,9 @@ import pandas as pd
 
 from dprk_stance.config import Config
 from dprk_stance.errors import DprkStanceError
-from dprk_stance.realtext import read_labelled
+from dprk_stance.realtext import LABELLED_COLUMNS, read_labelled
 from dprk_stance.stances import LABEL2ID
+from dprk_stance.text import char_jaccard
 
 
 def read_split(cfg: Config, name: str) -> pd.DataFrame:
@@ -26,19 +27,26 @@ class RealTextError(DprkStanceError, ValueError):
     """Real-text training labels that would leak into the real-text evaluation set."""
 
 
+GOLD_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-splits bound
+
+
 def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]]:
     """The hand-labelled real-text rows that model ``name`` trains on, and the rejected rows.
 
     Empty when ``name`` is not in ``real_text.models``, ``real_text.train`` is empty or the
     archive is absent (then every model trains on the corpus alone, and the training summary
-    says so). Rows have the split tables' ``id``, ``doc_id``, ``text``, ``label``, ``year``
-    plus ``register: "kcna-news"``. Raises :class:`RealTextError` naming the file and line
-    of the first training row whose story also has a label in ``real_text.gold``: the
-    real-text evaluation must stay on unseen stories.
+    says so). Rows have ``realtext.LABELLED_COLUMNS`` minus ``stratum``, plus ``register``
+    (``"kcna-news"``). The archive republishes text under new story ids, so a training
+    paragraph whose character 5-gram Jaccard with any gold paragraph reaches
+    ``GOLD_NEAR_DUPLICATE`` is rejected too, with the gold paragraph named. Raises
+    :class:`RealTextError` naming the file and line of the first training row whose story
+    also has a label in ``real_text.gold``: the real-text evaluation must stay on unseen
+    stories.
     """
     rt = cfg.real_text
+    columns = [c for c in LABELLED_COLUMNS if c != "stratum"] + ["register"]
     if name not in rt.models or not rt.train or not Path(rt.archive).is_file():
-        return pd.DataFrame(columns=["id", "doc_id", "text", "label", "year"]), []
+        return pd.DataFrame(columns=columns), []
     gold_stories = set(pd.read_csv(rt.gold, dtype={"story_id": str})["story_id"])
     train = pd.read_csv(rt.train, dtype={"story_id": str})
     shared = train["story_id"].isin(gold_stories).to_numpy()
@@ -49,4 +57,24 @@ def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]
             f"label in {rt.gold}; training and evaluation stories must not overlap"
         )
     frame, rejects = read_labelled(rt.train, rt.archive)
-    return frame.drop(columns="stratum").assign(register="kcna-news"), rejects
+    gold, _ = read_labelled(rt.gold, rt.archive)
+    similarity = char_jaccard(frame["text"].tolist(), gold["text"].tolist())
+    closest = similarity.argmax(axis=1) if len(gold) else np.zeros(len(frame), dtype=int)
+    best = similarity.max(axis=1) if len(gold) else np.zeros(len(frame))
+    copies = best >= GOLD_NEAR_DUPLICATE
+    lines = {f"{r['story_id']}#{r['paragraph']}": i + 2 for i, r in train.iterrows()}
+    near = zip(frame[copies].itertuples(), closest[copies], best[copies], strict=True)
+    for row, j, value in near:
+        rejects.append(
+            {
+                "file": str(rt.train),
+                "line": lines.get(row.id),
+                "reason": (
+                    f"near-duplicate of gold paragraph {gold['id'].iloc[j]} (character "
+                    f"5-gram Jaccard {value:.2f}): the evaluation must stay on unseen text"
+                ),
+                "row": {"id": row.id, "label": row.label},
+            }
+        )
+    kept = frame[~copies].drop(columns="stratum").assign(register="kcna-news")
+    return kept.reset_index(drop=True)[columns], rejects

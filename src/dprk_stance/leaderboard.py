@@ -24,11 +24,12 @@ from dprk_stance.card import write_evaluated_card
 from dprk_stance.config import Config
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_json, write_text
-from dprk_stance.metrics import NO_CLAIM, claim_precision, trust_metrics
+from dprk_stance.metrics import trust_metrics
 from dprk_stance.models.base import SUMMARY_FILE
 from dprk_stance.stances import LABEL2ID, NO_STANCE
 from dprk_stance.stats import (
     bootstrap_ci,
+    cluster_bootstrap_ratio,
     holm,
     mcnemar,
     paired_bootstrap_difference,
@@ -76,6 +77,20 @@ def _ci(
     return bootstrap_ci(y, pred, groups, **boot, **kwargs)
 
 
+def _claim_precision_ci(
+    frame: pd.DataFrame, y: np.ndarray, pred: np.ndarray, groups: np.ndarray, boot: dict
+) -> list[float] | None:
+    """Interval of confident precision (right claims / claims, summed over articles or
+    stories) under the same cluster bootstrap; None when nothing is claimed."""
+    claimed = ~frame["uncertain"].to_numpy(bool)
+    if not claimed.any():
+        return None
+    per_group = pd.DataFrame({"g": groups, "claims": claimed, "right": claimed & (pred == y)})
+    sums = per_group.groupby("g")[["right", "claims"]].sum()
+    ratio = cluster_bootstrap_ratio(sums[["right"]].to_numpy(), sums["claims"].to_numpy(), **boot)
+    return [float(ratio["low"][0]), float(ratio["high"][0])]
+
+
 def _accuracy(y: np.ndarray, pred: np.ndarray) -> float:
     return float((y == pred).mean()) if len(y) else float("nan")
 
@@ -95,8 +110,7 @@ def board_for_set(
         f1 = _ci(y, preds[name], groups, boot)
         stance = frame["stance"].map(LABEL2ID).to_numpy()
         acc = _ci(y[stance_rows], stance[stance_rows], groups[stance_rows], boot, metric=_accuracy)
-        claims = np.where(frame["uncertain"].to_numpy(bool), NO_CLAIM, preds[name])
-        precision = _ci(y, claims, groups, boot, metric=claim_precision)
+        precision = _claim_precision_ci(frame, y, preds[name], groups, boot)
         rows.append(
             {
                 "model": name,
@@ -105,7 +119,7 @@ def board_for_set(
                 "stance_accuracy": acc["estimate"],
                 "stance_accuracy_ci": [acc["low"], acc["high"]],
                 **{k: v for k, v in m.items() if k not in ("macro_f1", "stance_accuracy")},
-                "confident_stance_precision_ci": [precision["low"], precision["high"]],
+                "confident_stance_precision_ci": precision,
             }
         )
     rows.sort(key=lambda r: -np.nan_to_num(r["macro_f1"], nan=-1))

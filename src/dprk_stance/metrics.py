@@ -30,25 +30,6 @@ def risk_coverage(correct: np.ndarray, confidence: np.ndarray) -> tuple[np.ndarr
     return k / len(errors), np.cumsum(errors) / k
 
 
-NO_CLAIM = -1  # in a claims array: the passage is flagged uncertain, no stance is claimed
-
-
-def claim_precision(y: np.ndarray, claims: np.ndarray) -> float:
-    """Share of the claimed stances that are right: "confident precision".
-
-    ``y``: (n,) gold class ids; ``claims``: (n,) the predicted class id where the passage is
-    labelled with a confident stance and ``NO_CLAIM`` where it is flagged ``uncertain``.
-    NaN when nothing is claimed. Shaped as a ``(y_true, y_pred)`` metric, so
-    ``stats.bootstrap_ci`` can give it an interval.
-    """
-    claimed = claims != NO_CLAIM
-    return float((claims[claimed] == y[claimed]).mean()) if claimed.any() else float("nan")
-
-
-def _none_if_nan(value: float) -> float | None:
-    return None if np.isnan(value) else value
-
-
 def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str, Any]:
     """The metrics of one model on one gold set, from its prediction table.
 
@@ -86,9 +67,7 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
         "stance_flagged_as_no_stance": share(no_stance, gold_stance),
         "stance_flagged": share(flagged, gold_stance),
         "confident_stance_passages": int(confident_stance.sum()),
-        "confident_stance_precision": _none_if_nan(
-            claim_precision(y, np.where(confident_stance, yhat, NO_CLAIM))
-        ),
+        "confident_stance_precision": share(correct, confident_stance),
         f"errors_at_confidence_{confident:g}": confident_errors,
         "confident_errors_per_100": 100 * confident_errors / len(pred),
         "ece": expected_calibration_error(probs, y, n_bins),

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from dprk_stance.stances import LABELS
 from dprk_stance.text import normalize_text
 
 KCNA_ARCHIVE = Path("../shared/data/kcna/kcna-en-2011-2012.jsonl.gz")
@@ -190,48 +191,57 @@ def training_sample(path: str | Path, gold_stories: set[str]) -> list[dict]:
     return drawn
 
 
+LABELLED_COLUMNS = ("id", "doc_id", "text", "label", "year", "stratum")
+
+
 def read_labelled(labels_csv: str | Path, archive: str | Path) -> tuple[pd.DataFrame, list[dict]]:
     """Join real-text labels to their paragraphs in the archive.
 
     ``labels_csv`` has ``story_id``, ``paragraph`` (index into :func:`paragraphs`), ``sha``
-    (:func:`paragraph_hash`), ``label`` and optionally ``stratum``. Returns a frame with
-    ``id`` (``<story>#<paragraph>``), ``doc_id`` (the story: the unit of grouping),
-    ``text``, ``label``, ``year``, ``stratum``, one row per usable label, and the rejected
-    rows, each with file, line and reason: a paragraph that is missing or whose hash differs
-    (the archive changed) is rejected, never mis-aligned. Raises ``FileNotFoundError`` when
-    the archive is absent (callers that may skip check first).
+    (:func:`paragraph_hash`), ``label`` (one of ``LABELS``) and optionally ``stratum``.
+    Returns a frame with ``LABELLED_COLUMNS``: ``id`` (``<story>#<paragraph>``), ``doc_id``
+    (the story: the unit of grouping), ``text``, ``label``, ``year``, ``stratum``, one row
+    per usable label; and the rejected rows, each with file, line and reason: an unknown
+    label, a paragraph index that is not a number, or a paragraph that is missing or whose
+    hash differs (the archive changed) is rejected, never mis-aligned. Raises
+    ``FileNotFoundError`` when the archive is absent (callers that may skip check first).
     """
     archive = Path(archive)
     if not archive.is_file():
         raise FileNotFoundError(f"{archive}: KCNA archive not found")
-    labels = pd.read_csv(labels_csv, dtype={"story_id": str, "sha": str})
+    labels = pd.read_csv(labels_csv, dtype=str, keep_default_na=False)
     wanted = set(labels["story_id"])
     found = {s["id"]: s for s in iter_stories(archive) if s["id"] in wanted}
     rows: list[dict[str, Any]] = []
     rejects: list[dict] = []
     for line, rec in enumerate(labels.to_dict("records"), start=2):
-        story = found.get(rec["story_id"])
-        paras = paragraphs(story["text"]) if story else []
-        index = int(rec["paragraph"])
-        if index >= len(paras) or paragraph_hash(paras[index]) != rec["sha"]:
-            rejects.append(
-                {
-                    "file": str(labels_csv),
-                    "line": line,
-                    "reason": "paragraph not found in the archive or its hash differs",
-                    "row": rec,
-                }
-            )
+        reason = _label_problem(rec, found)
+        if reason:
+            rejects.append({"file": str(labels_csv), "line": line, "reason": reason, "row": rec})
             continue
+        story, index = found[rec["story_id"]], int(rec["paragraph"])
         rows.append(
             {
                 "id": f"{rec['story_id']}#{index}",
                 "doc_id": rec["story_id"],
-                "text": normalize_text(paras[index]),
+                "text": normalize_text(paragraphs(story["text"])[index]),
                 "label": rec["label"],
                 "year": int(story["date"][:4]),
                 "stratum": rec.get("stratum", ""),
             }
         )
-    columns = ["id", "doc_id", "text", "label", "year", "stratum"]
-    return pd.DataFrame(rows, columns=columns), rejects
+    return pd.DataFrame(rows, columns=list(LABELLED_COLUMNS)), rejects
+
+
+def _label_problem(rec: dict[str, str], stories: dict[str, dict]) -> str | None:
+    """Why a label row cannot be used, or None."""
+    if rec.get("label") not in LABELS:
+        return f"label {rec.get('label')!r} is not one of {list(LABELS)}"
+    if not str(rec.get("paragraph", "")).isdigit():
+        return f"paragraph {rec.get('paragraph')!r} is not a paragraph index"
+    story = stories.get(rec["story_id"])
+    paras = paragraphs(story["text"]) if story else []
+    index = int(rec["paragraph"])
+    if index >= len(paras) or paragraph_hash(paras[index]) != rec.get("sha"):
+        return "paragraph not found in the archive or its hash differs"
+    return None
