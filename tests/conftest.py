@@ -142,6 +142,8 @@ def tiny_config(root: Path, backbone: Path, **overrides: dict) -> Config:
         max_length=64,
         early_stopping_patience=6,
     )
+    # every model kind, whatever params.yaml runs by default (embed-logreg is off there)
+    data["models"] = {**data["models"], "embed-logreg": "embed_logreg"}
     data["embed_logreg"].update(backbone=str(backbone), max_length=64)
     data["setfit"].update(
         backbone=str(backbone), max_length=64, num_iterations=1, max_steps=4, batch_size=8

@@ -1,7 +1,7 @@
 import pytest
 from conftest import write_archive
 
-from dprk_stance.data import RealTextError, real_text_training
+from dprk_stance.data import NEAR_DUPLICATE_REJECT, RealTextError, real_text_training
 from dprk_stance.realtext import paragraph_hash
 
 TEXT = "The Rason zone offers investors tax privileges and a free port."
@@ -68,3 +68,4 @@ def test_a_paragraph_republished_under_another_story_is_rejected(cfg, tmp_path):
     assert rows.empty
     assert [r["line"] for r in rejects] == [2]
     assert "near-duplicate of gold paragraph g1#0" in rejects[0]["reason"]
+    assert rejects[0]["kind"] == NEAR_DUPLICATE_REJECT

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from dprk_stance.data import read_split
 from dprk_stance.evaluate import (
     GoldError,
     evaluate,
@@ -17,6 +18,7 @@ from dprk_stance.metrics import trust_metrics
 from dprk_stance.models import load_model
 from dprk_stance.realtext import paragraph_hash
 from dprk_stance.stances import LABELS, PROB_COLUMNS
+from dprk_stance.text import negation_scopes
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +34,9 @@ def test_metrics_recompute_from_predictions(trained, evaluated):
         again = trust_metrics(pred, trained.evaluate.n_bins, trained.evaluate.confident)
         for key in ("accuracy", "macro_f1", "no_stance_recall", "aurc", "ece"):
             assert m[key] == pytest.approx(again[key]), (name, key)
+        texts = read_split(trained, "test").set_index("id").loc[pred["id"], "text"]
+        assert pred["negation"].tolist() == [bool(negation_scopes(t)) for t in texts]
+        assert m["negated_stance_passages"] == again["negated_stance_passages"]
         assert 0 <= m["macro_f1"] <= 1 and m["ece"] >= 0
         np.testing.assert_allclose(pred[list(PROB_COLUMNS)].sum(axis=1), 1.0, rtol=1e-6)
         assert set(pred["predicted"]) <= set(LABELS)
@@ -115,6 +120,12 @@ def test_evaluate_a_user_gold_set(trained, tmp_path):
             "label": "conservative",
         },
         {
+            "id": "g4",
+            "doc_id": "y",
+            "text": "Enterprises should not be allowed to set their own prices.",
+            "label": "conservative",
+        },
+        {
             "id": "g3",
             "doc_id": "y",
             "text": "The plant fulfilled its quarterly plan by eight per cent.",
@@ -124,7 +135,12 @@ def test_evaluate_a_user_gold_set(trained, tmp_path):
     gold.write_text("".join(json.dumps(r) + "\n" for r in rows))
     model = load_model(Path(trained.paths.models_dir) / "tfidf-logreg")
     metrics, tables, _ = evaluate_model(model, [load_gold(gold)], 10, 0.9)
-    assert metrics["mine"]["passages"] == 3 and len(tables["mine"]) == 3
+    assert metrics["mine"]["passages"] == 4 and len(tables["mine"]) == 4
+    # the negation slice: only g4 is a stance passage with a negation cue
+    assert tables["mine"]["negation"].tolist() == [False, False, True, False]
+    assert metrics["mine"]["negated_stance_passages"] == 1
+    expected = float(tables["mine"]["stance"].iloc[2] == "conservative")
+    assert metrics["mine"]["negated_stance_accuracy"] == expected
 
 
 def test_real_text_labels_join_the_archive_and_reject_changed_paragraphs(tmp_path):

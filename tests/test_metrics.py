@@ -66,6 +66,23 @@ def test_trust_metrics_recomputed_by_hand():
     assert m["aurc"] == pytest.approx(risk.mean())
 
 
+def test_negated_stance_accuracy_counts_only_gold_stance_passages_with_a_cue():
+    t = table(
+        [
+            ("conservative", "conservative", 0.9),  # negated, right
+            ("conservative", "pro-decentralization", 0.9),  # negated, a right denied misread
+            ("pro-decentralization", "pro-decentralization", 0.9),  # no cue: not counted
+            ("none", "conservative", 0.9),  # negated but no stance: not counted
+        ]
+    ).assign(negation=[True, True, False, True])
+    m = trust_metrics(t, 10, 0.9)
+    assert m["negated_stance_passages"] == 2
+    assert m["negated_stance_accuracy"] == pytest.approx(1 / 2)
+    without = trust_metrics(t.drop(columns="negation"), 10, 0.9)
+    assert without["negated_stance_passages"] == 0
+    assert without["negated_stance_accuracy"] is None
+
+
 def test_metrics_without_no_stance_gold_are_none_not_zero():
     m = trust_metrics(table([("conservative", "conservative", 0.9)]), 10, 0.9)
     assert m["no_stance_recall"] is None and m["stance_accuracy"] == 1.0

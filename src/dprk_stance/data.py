@@ -28,6 +28,7 @@ class RealTextError(DprkStanceError, ValueError):
 
 
 GOLD_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-splits bound
+NEAR_DUPLICATE_REJECT = "gold-near-duplicate"  # such a reject's ``kind``: expected, no fault
 
 
 def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]]:
@@ -38,7 +39,8 @@ def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]
     says so). Rows have ``realtext.LABELLED_COLUMNS`` minus ``stratum``, plus ``register``
     (``"kcna-news"``). The archive republishes text under new story ids, so a training
     paragraph whose character 5-gram Jaccard with any gold paragraph reaches
-    ``GOLD_NEAR_DUPLICATE`` is rejected too, with the gold paragraph named. Raises
+    ``GOLD_NEAR_DUPLICATE`` is rejected too, with the gold paragraph named and ``kind``
+    ``NEAR_DUPLICATE_REJECT`` (the archive's reprints make these expected). Raises
     :class:`RealTextError` naming the file and line of the first training row whose story
     also has a label in ``real_text.gold``: the real-text evaluation must stay on unseen
     stories.
@@ -69,6 +71,7 @@ def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]
             {
                 "file": str(rt.train),
                 "line": lines.get(row.id),
+                "kind": NEAR_DUPLICATE_REJECT,
                 "reason": (
                     f"near-duplicate of gold paragraph {gold['id'].iloc[j]} (character "
                     f"5-gram Jaccard {value:.2f}): the evaluation must stay on unseen text"

@@ -45,7 +45,7 @@ from dprk_stance.plotting import confusion_png, reliability_png
 from dprk_stance.realtext import read_labelled
 from dprk_stance.stances import LABEL2ID, LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.stats import macro_f1
-from dprk_stance.text import normalize_text
+from dprk_stance.text import negation_scopes, normalize_text
 
 log = logging.getLogger(__name__)
 
@@ -170,7 +170,9 @@ def evaluation_sets(cfg: Config) -> list[GoldSet]:
 # --- scoring and metrics ---------------------------------------------------------------------
 def prediction_table(frame: pd.DataFrame, scored: Assessment) -> pd.DataFrame:
     """Per passage: gold label, predicted class (``none`` included), stance, probabilities,
-    confidence and the three flags. No text: real-text predictions must not carry it."""
+    confidence, the three flags and ``negation`` (the text has a negation cue with a scope,
+    :func:`~dprk_stance.text.negation_scopes`: the slice where a right denied can be read as
+    a right granted). No text: real-text predictions must not carry it."""
     keep = [
         c
         for c in ("id", "doc_id", "journal", "year", "topic", "difficulty", "register", "kind")
@@ -186,6 +188,7 @@ def prediction_table(frame: pd.DataFrame, scored: Assessment) -> pd.DataFrame:
     out["no_stance"] = scored.no_stance
     out["off_topic"] = scored.off_topic
     out["uncertain"] = scored.uncertain
+    out["negation"] = [bool(negation_scopes(text)) for text in frame["text"]]
     return out
 
 

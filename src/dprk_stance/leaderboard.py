@@ -258,8 +258,9 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
         f"{entry['no_stance_passages']} no stance) from {entry['documents']} documents.",
         "",
         f"| model | macro-F1 [{pct} % CI] | stance acc. [{pct} % CI] | no-stance recall "
-        f"| stance→none | confident precision [{pct} % CI] | errors≥0.9 /100 | ECE | AURC |",
-        "|---|---|---|---|---|---|---|---|---|",
+        f"| stance→none | confident precision [{pct} % CI] | errors≥0.9 /100 | ECE | AURC "
+        "| negated: stance acc. (n) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in entry["models"]:
         lines.append(
@@ -268,7 +269,8 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
             f"| {fmt(r['no_stance_recall'])} | {fmt(r['stance_flagged_as_no_stance'])} "
             f"| {fmt(r['confident_stance_precision'], r['confident_stance_precision_ci'])} "
             f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
-            f"| {fmt(r['aurc'])} |"
+            f"| {fmt(r['aurc'])} "
+            f"| {fmt(r.get('negated_stance_accuracy'))} ({r.get('negated_stance_passages', 0)}) |"
         )
     if entry["pairs"]:
         lines += [
@@ -357,7 +359,8 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
         "stance→none = gold stance passages flagged no-stance; confident precision = share "
         "right among passages labelled with a confident stance (not uncertain); errors≥0.9 "
         "per 100 passages; ECE (calibrated); AURC = area under the risk–coverage curve "
-        "(lower is better).",
+        "(lower is better); negated = stance accuracy on the gold stance passages with a "
+        'negation cue ("not", "no", "never", "cannot", "without"…) and how many.',
     ]
     for set_name, entry in board["sets"].items():
         lines += ["", render_set(set_name, entry, boot)]

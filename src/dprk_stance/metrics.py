@@ -34,7 +34,9 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
     """The metrics of one model on one gold set, from its prediction table.
 
     Shares are fractions in [0, 1]; ``None`` where a metric has no passages to rest on
-    (no gold no-stance passages, say).
+    (no gold no-stance passages, say). With a boolean ``negation`` column (written by the
+    evaluate stage), stance accuracy is also given on the gold stance passages that carry a
+    negation cue: the error kind "a right denied read as a right granted".
     """
     y = pred["label"].map(LABEL2ID).to_numpy()
     yhat = pred["predicted"].map(LABEL2ID).to_numpy()
@@ -52,6 +54,11 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
         return float(mask[of].mean()) if of.any() else None
 
     confident_errors = int((~correct & (conf >= confident)).sum())
+    negated = (
+        gold_stance & pred["negation"].to_numpy(bool)
+        if "negation" in pred.columns
+        else np.zeros(len(pred), dtype=bool)
+    )
     return {
         "passages": len(pred),
         "stance_passages": int(gold_stance.sum()),
@@ -66,6 +73,8 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
         "no_stance_flagged_recall": share(flagged, gold_none),
         "stance_flagged_as_no_stance": share(no_stance, gold_stance),
         "stance_flagged": share(flagged, gold_stance),
+        "negated_stance_passages": int(negated.sum()),
+        "negated_stance_accuracy": share(stance_pred == y, negated),
         "confident_stance_passages": int(confident_stance.sum()),
         "confident_stance_precision": share(correct, confident_stance),
         f"errors_at_confidence_{confident:g}": confident_errors,

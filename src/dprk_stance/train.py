@@ -16,7 +16,7 @@ import pandas as pd
 
 from dprk_stance.card import write_model_card
 from dprk_stance.config import Config
-from dprk_stance.data import read_split, real_text_training
+from dprk_stance.data import NEAR_DUPLICATE_REJECT, read_split, real_text_training
 from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
 from dprk_stance.models.base import SUMMARY_FILE
@@ -106,8 +106,18 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
     seed_everything(cfg.seed)
     corpus_train, dev_df = read_split(cfg, "train"), read_split(cfg, "dev")
     real, rejects = real_text_training(cfg, name)
+    near = 0  # expected: the archive reprints gold paragraphs; one line, not 107 warnings
     for reject in rejects:
-        log.warning("%s, line %s: %s", reject["file"], reject["line"], reject["reason"])
+        expected = reject.get("kind") == NEAR_DUPLICATE_REJECT
+        near += expected
+        level = logging.DEBUG if expected else logging.WARNING
+        log.log(level, "%s, line %s: %s", reject["file"], reject["line"], reject["reason"])
+    if near:
+        log.info(
+            "%d real-text rows left out as near-duplicates of gold paragraphs (listed in "
+            "training_summary.json, real_text_rejects)",
+            near,
+        )
     train_df = pd.concat([corpus_train, real], ignore_index=True) if len(real) else corpus_train
     checkpoint_dir = Path(cfg.paths.checkpoints_dir) / name
     with _open_live(Path(cfg.paths.dvclive_dir) / name) as live:
