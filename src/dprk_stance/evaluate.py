@@ -170,9 +170,10 @@ def evaluation_sets(cfg: Config) -> list[GoldSet]:
 # --- scoring and metrics ---------------------------------------------------------------------
 def prediction_table(frame: pd.DataFrame, scored: Assessment) -> pd.DataFrame:
     """Per passage: gold label, predicted class (``none`` included), stance, probabilities,
-    confidence, the three flags and ``negation`` (the text has a negation cue with a scope,
-    :func:`~dprk_stance.text.negation_scopes`: the slice where a right denied can be read as
-    a right granted). No text: real-text predictions must not carry it."""
+    confidence, the three flags and ``negation`` (the text contains a negation cue with a
+    scope anywhere, :func:`~dprk_stance.text.negation_scopes`: a broad slice that holds the
+    passages where a right denied can be read as a right granted). No text: real-text
+    predictions must not carry it."""
     keep = [
         c
         for c in ("id", "doc_id", "journal", "year", "topic", "difficulty", "register", "kind")

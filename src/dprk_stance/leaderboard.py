@@ -111,6 +111,13 @@ def board_for_set(
         stance = frame["stance"].map(LABEL2ID).to_numpy()
         acc = _ci(y[stance_rows], stance[stance_rows], groups[stance_rows], boot, metric=_accuracy)
         precision = _claim_precision_ci(frame, y, preds[name], groups, boot)
+        negated = stance_rows & frame.get("negation", pd.Series(False, index=frame.index))
+        negated = negated.to_numpy(bool)
+        negated_ci = (
+            _ci(y[negated], stance[negated], groups[negated], boot, metric=_accuracy)
+            if negated.any()
+            else None
+        )
         rows.append(
             {
                 "model": name,
@@ -120,6 +127,9 @@ def board_for_set(
                 "stance_accuracy_ci": [acc["low"], acc["high"]],
                 **{k: v for k, v in m.items() if k not in ("macro_f1", "stance_accuracy")},
                 "confident_stance_precision_ci": precision,
+                "negated_stance_accuracy_ci": (
+                    [negated_ci["low"], negated_ci["high"]] if negated_ci else None
+                ),
             }
         )
     rows.sort(key=lambda r: -np.nan_to_num(r["macro_f1"], nan=-1))
@@ -259,7 +269,7 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
         "",
         f"| model | macro-F1 [{pct} % CI] | stance acc. [{pct} % CI] | no-stance recall "
         f"| stance→none | confident precision [{pct} % CI] | errors≥0.9 /100 | ECE | AURC "
-        "| negated: stance acc. (n) |",
+        f"| negated: stance acc. [{pct} % CI] (n) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in entry["models"]:
@@ -270,7 +280,7 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
             f"| {fmt(r['confident_stance_precision'], r['confident_stance_precision_ci'])} "
             f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
             f"| {fmt(r['aurc'])} "
-            f"| {fmt(r.get('negated_stance_accuracy'))} ({r.get('negated_stance_passages', 0)}) |"
+            f"| {_negated(r)} |"
         )
     if entry["pairs"]:
         lines += [
@@ -286,6 +296,14 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
                 f"| {p['a_only_correct']} / {p['b_only_correct']} |"
             )
     return "\n".join(lines)
+
+
+def _negated(row: dict[str, Any]) -> str:
+    """The negation slice's cell: accuracy [CI] (passages), or a dash when not measured."""
+    if row.get("negated_stance_passages") is None:
+        return "–"
+    ci = row.get("negated_stance_accuracy_ci")
+    return f"{fmt(row.get('negated_stance_accuracy'), ci)} ({row['negated_stance_passages']})"
 
 
 def render_calibration(rows: list[dict[str, Any]]) -> str:
@@ -359,8 +377,9 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
         "stance→none = gold stance passages flagged no-stance; confident precision = share "
         "right among passages labelled with a confident stance (not uncertain); errors≥0.9 "
         "per 100 passages; ECE (calibrated); AURC = area under the risk–coverage curve "
-        "(lower is better); negated = stance accuracy on the gold stance passages with a "
-        'negation cue ("not", "no", "never", "cannot", "without"…) and how many.',
+        "(lower is better); negated = stance accuracy on the gold stance passages that "
+        'contain a negation cue anywhere ("not", "no", "never", "cannot", "without"…: a broad '
+        "slice, about half of the stance passages) and how many.",
     ]
     for set_name, entry in board["sets"].items():
         lines += ["", render_set(set_name, entry, boot)]

@@ -2,7 +2,8 @@
 
 A prediction table has the gold ``label``, the predicted class ``predicted`` (``none``
 included), the best ``stance`` of the three, a probability per class (PROB_COLUMNS),
-``confidence`` and the flags ``no_stance`` and ``uncertain``. The evaluate stage writes
+``confidence``, the flags ``no_stance`` and ``uncertain`` and, optionally, ``negation``
+(the passage contains a negation cue with a scope). The evaluate stage writes
 these tables; the leaderboard and ``dprk-stance evaluate`` recompute every number from them.
 """
 
@@ -35,8 +36,11 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
 
     Shares are fractions in [0, 1]; ``None`` where a metric has no passages to rest on
     (no gold no-stance passages, say). With a boolean ``negation`` column (written by the
-    evaluate stage), stance accuracy is also given on the gold stance passages that carry a
-    negation cue: the error kind "a right denied read as a right granted".
+    evaluate stage), stance accuracy is also given on the gold stance passages that contain
+    a negation cue anywhere: a broad slice (about half of the stance passages of the
+    corpus's test split and the style-shift set), within which the error kind "a right
+    denied read as a right granted" lives. Without the column both negation keys are
+    ``None`` (not measured).
     """
     y = pred["label"].map(LABEL2ID).to_numpy()
     yhat = pred["predicted"].map(LABEL2ID).to_numpy()
@@ -54,11 +58,8 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
         return float(mask[of].mean()) if of.any() else None
 
     confident_errors = int((~correct & (conf >= confident)).sum())
-    negated = (
-        gold_stance & pred["negation"].to_numpy(bool)
-        if "negation" in pred.columns
-        else np.zeros(len(pred), dtype=bool)
-    )
+    measured = "negation" in pred.columns
+    negated = gold_stance & pred["negation"].to_numpy(bool) if measured else gold_stance & False
     return {
         "passages": len(pred),
         "stance_passages": int(gold_stance.sum()),
@@ -73,7 +74,7 @@ def trust_metrics(pred: pd.DataFrame, n_bins: int, confident: float) -> dict[str
         "no_stance_flagged_recall": share(flagged, gold_none),
         "stance_flagged_as_no_stance": share(no_stance, gold_stance),
         "stance_flagged": share(flagged, gold_stance),
-        "negated_stance_passages": int(negated.sum()),
+        "negated_stance_passages": int(negated.sum()) if measured else None,
         "negated_stance_accuracy": share(stance_pred == y, negated),
         "confident_stance_passages": int(confident_stance.sum()),
         "confident_stance_precision": share(correct, confident_stance),

@@ -106,7 +106,7 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
     seed_everything(cfg.seed)
     corpus_train, dev_df = read_split(cfg, "train"), read_split(cfg, "dev")
     real, rejects = real_text_training(cfg, name)
-    near = 0  # expected: the archive reprints gold paragraphs; one line, not 107 warnings
+    near = 0  # expected (the archive reprints gold paragraphs): one line, not a warning each
     for reject in rejects:
         expected = reject.get("kind") == NEAR_DUPLICATE_REJECT
         near += expected
@@ -115,8 +115,9 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
     if near:
         log.info(
             "%d real-text rows left out as near-duplicates of gold paragraphs (listed in "
-            "training_summary.json, real_text_rejects)",
+            "%s, real_text_rejects)",
             near,
+            Path(cfg.paths.models_dir) / name / SUMMARY_FILE,
         )
     train_df = pd.concat([corpus_train, real], ignore_index=True) if len(real) else corpus_train
     checkpoint_dir = Path(cfg.paths.checkpoints_dir) / name
