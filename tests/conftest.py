@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 import dprk_stance  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
-from dprk_stance.config import Config
+from dprk_stance.config import MODEL_SECTIONS, Config
 
 REPO = Path(__file__).resolve().parents[1]
 KCNA = REPO.parent / "shared" / "data" / "kcna" / "kcna-en-2011-2012.jsonl.gz"
@@ -143,7 +143,7 @@ def tiny_config(root: Path, backbone: Path, **overrides: dict) -> Config:
         early_stopping_patience=6,
     )
     # every model kind, whatever params.yaml runs by default (embed-logreg is off there)
-    data["models"] = {**data["models"], "embed-logreg": "embed_logreg"}
+    data["models"] = {m: s for m, s in MODEL_SECTIONS.items() if m != "ensemble"}
     data["embed_logreg"].update(backbone=str(backbone), max_length=64)
     data["setfit"].update(
         backbone=str(backbone), max_length=64, num_iterations=1, max_steps=4, batch_size=8

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dprk_stance.config import Config, ConfigError
+from dprk_stance.config import MODEL_NAMES, Config, ConfigError
 
 REPO = Path(__file__).resolve().parents[1]
 PARAMS = yaml.safe_load((REPO / "params.yaml").read_text())
@@ -25,7 +25,7 @@ def with_changes(**sections) -> dict:
     return data
 
 
-def test_repo_params_load_and_cover_every_model():
+def test_repo_params_load_with_the_default_models():
     cfg = Config.load(REPO / "params.yaml")
     assert set(cfg.models) == {"keywords", "tfidf-logreg", "setfit", "transformer"}
     assert cfg.evaluated[-1] == "ensemble"
@@ -110,6 +110,10 @@ def test_dvc_yaml_lists_what_params_declare():
     cfg = Config.load(REPO / "params.yaml")
     stages = yaml.safe_load((REPO / "dvc.yaml").read_text())["stages"]
     assert tuple(stages["evaluate"]["foreach"]) == cfg.evaluated
+    plots = yaml.safe_load((REPO / "dvc.yaml").read_text())["plots"]
+    confusion = next(p for p in plots if "Confusion matrices (test split)" in p)
+    named = [path.split("/")[1] for path in confusion["Confusion matrices (test split)"]["y"]]
+    assert tuple(named) == cfg.evaluated
     member_deps = [d for d in stages["train-ensemble"]["deps"] if "models_dir" in d]
     assert member_deps == [f"${{paths.models_dir}}/{m}" for m in cfg.ensemble.members]
 
@@ -117,3 +121,8 @@ def test_dvc_yaml_lists_what_params_declare():
 def test_missing_params_file(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
         Config.load(tmp_path / "params.yaml")
+
+
+def test_the_tests_train_every_model_kind(trained):
+    """The test fixture trains every kind, including those params.yaml leaves off."""
+    assert set(trained.models) | {"ensemble"} == set(MODEL_NAMES)

@@ -14,6 +14,7 @@ from dprk_stance.evaluate import (
     load_gold,
     load_real_text,
 )
+from dprk_stance.fsutil import write_table
 from dprk_stance.metrics import trust_metrics
 from dprk_stance.models import load_model
 from dprk_stance.realtext import paragraph_hash
@@ -141,6 +142,11 @@ def test_evaluate_a_user_gold_set(trained, tmp_path):
     assert metrics["mine"]["negated_stance_passages"] == 1
     expected = float(tables["mine"]["stance"].iloc[2] == "conservative")
     assert metrics["mine"]["negated_stance_accuracy"] == expected
+    # and it survives the CSV the evaluate stage writes and the leaderboard reads back
+    write_table(tmp_path / "mine.csv", tables["mine"])
+    again = trust_metrics(pd.read_csv(tmp_path / "mine.csv"), 10, 0.9)
+    for key in ("negated_stance_passages", "negated_stance_accuracy"):
+        assert again[key] == metrics["mine"][key]
 
 
 def test_real_text_labels_join_the_archive_and_reject_changed_paragraphs(tmp_path):

@@ -170,3 +170,53 @@ def test_real_text_rows_join_the_training_split_of_listed_models(cfg, tmp_path):
     assert real == {"passages": 5, "labels": {**dict.fromkeys(real["labels"], 0), "none": 5}}
     other = json.loads((Path(cfg.paths.models_dir) / "keywords" / SUMMARY_FILE).read_text())
     assert other["train_passages"] == corpus and other["real_text_train_passages"] == 0
+
+
+def test_real_text_rejects_are_logged_by_kind(cfg, tmp_path, caplog):
+    """A row the archive no longer matches is a warning naming file and line; an expected
+    near-duplicate of a gold paragraph is a debug line, summed up in one info line."""
+    import logging
+
+    from conftest import write_archive
+
+    from dprk_stance.realtext import paragraph_hash
+
+    texts = [
+        "Delegates of the visiting country attended the ceremony at the hall.",
+        "The rainfall in the northern provinces was heavier than usual this spring.",
+        "A new bridge over the river was opened to traffic on Tuesday morning.",
+    ]
+    stories = [
+        {"id": f"s{i}", "date": "2011-06-01", "title": "", "text": t} for i, t in enumerate(texts)
+    ]
+    stories.append({"id": "g1", "date": "2011-06-02", "title": "", "text": texts[0]})  # reprint
+    archive = write_archive(tmp_path / "kcna.jsonl.gz", stories)
+    gold = tmp_path / "gold.csv"
+    gold.write_text(f"story_id,paragraph,sha,label\ng1,0,{paragraph_hash(texts[0])},none\n")
+    labels = tmp_path / "real.csv"
+    labels.write_text(
+        "story_id,paragraph,sha,label\n"
+        + "".join(f"s{i},0,{paragraph_hash(t)},none\n" for i, t in enumerate(texts))
+        + "s9,0,abc,none\n"  # line 5: not in the archive
+    )
+    data = cfg.to_dict()
+    data["real_text"] = {
+        **data["real_text"],
+        "archive": str(archive),
+        "gold": str(gold),
+        "train": str(labels),
+        "models": ["tfidf-logreg"],
+    }
+    cfg = type(cfg).from_dict(data)
+    ingest(cfg)
+    split(cfg)
+    with caplog.at_level(logging.DEBUG, logger="dprk_stance.train"):
+        summary = train(cfg, "tfidf-logreg")
+    assert summary["real_text_train_passages"] == 2
+    records = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "dprk_stance.train"]
+    warnings = [m for level, m in records if level == logging.WARNING]
+    assert len(warnings) == 1 and f"{labels}, line 5:" in warnings[0]
+    debug = [m for level, m in records if level == logging.DEBUG and "near-duplicate" in m]
+    assert len(debug) == 1 and f"{labels}, line 2:" in debug[0] and "g1#0" in debug[0]
+    info = [m for level, m in records if level == logging.INFO and "left out" in m]
+    assert len(info) == 1 and info[0].startswith("1 real-text rows left out")
