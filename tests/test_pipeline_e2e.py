@@ -76,7 +76,7 @@ def first_repro(repo):
 def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     evaluated = [*params["models"], "ensemble"]
-    expected = {"ingest", "split", "crossval", "leaderboard", "train-ensemble"}
+    expected = {"ingest", "archive", "split", "crossval", "leaderboard", "train-ensemble"}
     expected |= {f"train@{m}" for m in params["models"]} | {f"evaluate@{m}" for m in evaluated}
     assert _stages_run(first_repro) == expected
     for model in evaluated:
@@ -98,17 +98,42 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
     assert shown, "dvc metrics show sees the declared metrics"
 
 
-def test_second_repro_runs_nothing(repo, first_repro):
+def test_second_repro_runs_only_the_archive_check(repo, first_repro):
+    """The archive stage always runs (the archive is outside DVC's view); its manifest is
+    unchanged, so nothing downstream reruns."""
     out = _dvc(repo, "repro")
-    assert _stages_run(out) == set(), out
+    assert _stages_run(out) == {"archive"}, out
     assert "didn't change" in out or "up to date" in out.lower()
+
+
+def test_an_archive_that_appears_reruns_what_reads_it(repo, first_repro, tmp_path):
+    """The archive is absent in this project; once it appears, the stages that read it
+    (and only those) rerun, though DVC cannot track the file itself."""
+    from conftest import write_archive
+
+    params = yaml.safe_load((repo / "params.yaml").read_text())
+    archive = repo / params["real_text"]["archive"]
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    write_archive(archive, [{"id": "s1", "date": "2011-01-01", "title": "", "text": "A."}])
+    try:
+        status = json.loads(_dvc(repo, "status", "--json"))
+        stale = set(status)
+        assert "train@tfidf-logreg" not in stale  # the manifest is not rewritten yet
+        _dvc(repo, "repro", "archive")
+        stale = set(json.loads(_dvc(repo, "status", "--json")))
+        assert {"train@tfidf-logreg", "train-ensemble", "evaluate@keywords"} <= stale
+        assert not {"ingest", "split", "crossval"} & stale
+    finally:
+        archive.unlink()
+        _dvc(repo, "repro", "archive")
 
 
 def test_changing_a_train_param_reruns_only_the_transformer(repo, first_repro):
     _run(repo, "git", "add", "-A")
     _run(repo, "git", "commit", "-qm", "first repro")
     out = _dvc(repo, "exp", "run", "-S", "train.learning_rate=0.002")
-    assert _stages_run(out) == {"train@transformer", "evaluate@transformer", "leaderboard"}, out
+    expected = {"archive", "train@transformer", "evaluate@transformer", "leaderboard"}
+    assert _stages_run(out) == expected, out
     table = json.loads(_dvc(repo, "exp", "show", "--json"))
     experiments = [
         exp

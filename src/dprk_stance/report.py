@@ -53,7 +53,6 @@ one that exists; highlighting is skipped, and said so, otherwise).
 from __future__ import annotations
 
 import datetime as _dt
-import hashlib
 import json
 import logging
 import math
@@ -68,7 +67,7 @@ import pandas as pd
 
 from dprk_stance import __version__
 from dprk_stance.errors import DprkStanceError
-from dprk_stance.fsutil import read_json, write_json, write_table, write_text
+from dprk_stance.fsutil import file_sha256, read_json, write_json, write_table, write_text
 from dprk_stance.stances import LABELS, NO_STANCE, PROB_COLUMNS, STANCES, prob_column
 
 log = logging.getLogger(__name__)
@@ -165,7 +164,7 @@ def load_runs(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[dict[str,
         runs.append(
             {
                 "output": str(path),
-                "output_sha256": _file_sha256(path),
+                "output_sha256": file_sha256(path),
                 "rows": len(frame),
                 "run_report": str(report) if report.is_file() else None,
                 **(read_json(report) if report.is_file() else {}),
@@ -222,14 +221,6 @@ def _truth(value: Any) -> bool:
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA:
         return False
     return bool(value)
-
-
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 # --- periods ------------------------------------------------------------------------------
