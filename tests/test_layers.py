@@ -8,7 +8,7 @@ import ast
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dprk_stance"
-STAGES = {"ingest", "archive", "split", "train", "evaluate", "crossval", "leaderboard"}
+STAGES = {"ingest", "external", "split", "train", "evaluate", "crossval", "leaderboard"}
 TOP = {"cli", "stage"}
 
 

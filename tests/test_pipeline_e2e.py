@@ -59,6 +59,9 @@ def repo(tmp_path_factory, tiny_bert):
     params["setfit"].update(backbone=str(tiny_bert), max_length=64, max_steps=4, batch_size=8)
     params["compare"]["bootstrap_samples"] = 200
     params["crossval"]["folds"] = 2
+    # inputs outside the repo: kept inside this project, absent until a test writes them
+    params["real_text"]["archive"] = "external-inputs/kcna.jsonl.gz"
+    params["evaluate"]["kinds"] = "external-inputs/kinds.jsonl"
     (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False))
     (repo / ".gitignore").write_text(".cache/\n")
     _run(repo, "git", "init", "-q")
@@ -76,7 +79,7 @@ def first_repro(repo):
 def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
     params = yaml.safe_load((repo / "params.yaml").read_text())
     evaluated = [*params["models"], "ensemble"]
-    expected = {"ingest", "archive", "split", "crossval", "leaderboard", "train-ensemble"}
+    expected = {"ingest", "external", "split", "crossval", "leaderboard", "train-ensemble"}
     expected |= {f"train@{m}" for m in params["models"]} | {f"evaluate@{m}" for m in evaluated}
     assert _stages_run(first_repro) == expected
     for model in evaluated:
@@ -98,41 +101,47 @@ def test_repro_runs_every_stage_and_writes_metrics(repo, first_repro):
     assert shown, "dvc metrics show sees the declared metrics"
 
 
-def test_second_repro_runs_only_the_archive_check(repo, first_repro):
-    """The archive stage always runs (the archive is outside DVC's view); its manifest is
-    unchanged, so nothing downstream reruns."""
+def test_second_repro_runs_only_the_external_check(repo, first_repro):
+    """The external stage always runs (its inputs are outside DVC's view); its manifests
+    are unchanged, so nothing downstream reruns."""
     out = _dvc(repo, "repro")
-    assert _stages_run(out) == {"archive"}, out
+    assert _stages_run(out) == {"external"}, out
     assert "didn't change" in out or "up to date" in out.lower()
 
 
-def test_an_archive_that_appears_reruns_what_reads_it(repo, first_repro, tmp_path):
-    """The archive is absent in this project; once it appears, the stages that read it
-    (and only those) rerun, though DVC cannot track the file itself."""
+def test_inputs_outside_the_repo_rerun_what_reads_them(repo, first_repro):
+    """The archive and the kinds file are absent in this project; once one appears, the
+    stages that depend on it rerun, though DVC cannot track the file itself."""
     from conftest import write_archive
 
     params = yaml.safe_load((repo / "params.yaml").read_text())
-    archive = repo / params["real_text"]["archive"]
+    archive, kinds = repo / params["real_text"]["archive"], repo / params["evaluate"]["kinds"]
+    assert not archive.exists() and not kinds.exists()
     archive.parent.mkdir(parents=True, exist_ok=True)
-    write_archive(archive, [{"id": "s1", "date": "2011-01-01", "title": "", "text": "A."}])
+    evaluated = {f"evaluate@{m}" for m in [*params["models"], "ensemble"]}
     try:
-        status = json.loads(_dvc(repo, "status", "--json"))
-        stale = set(status)
-        assert "train@tfidf-logreg" not in stale  # the manifest is not rewritten yet
-        _dvc(repo, "repro", "archive")
+        kinds.write_text('{"id": "k1", "text": "A passage of no stance.", "label": "none"}\n')
+        assert "evaluate@keywords" not in set(json.loads(_dvc(repo, "status", "--json")))
+        _dvc(repo, "repro", "external")  # the manifests are rewritten only by the stage
         stale = set(json.loads(_dvc(repo, "status", "--json")))
-        assert {"train@tfidf-logreg", "train-ensemble", "evaluate@keywords"} <= stale
-        assert not {"ingest", "split", "crossval"} & stale
+        assert evaluated <= stale and not any(s.startswith("train") for s in stale), stale
+        write_archive(archive, [{"id": "s1", "date": "2011-01-01", "title": "", "text": "A."}])
+        _dvc(repo, "repro", "external")
+        stale = set(json.loads(_dvc(repo, "status", "--json")))
+        trained = {f"train@{m}" for m in params["models"]} | {"train-ensemble"}
+        assert trained | evaluated <= stale and not {"ingest", "split", "crossval"} & stale
     finally:
-        archive.unlink()
-        _dvc(repo, "repro", "archive")
+        archive.unlink(missing_ok=True)
+        kinds.unlink(missing_ok=True)
+        _dvc(repo, "repro", "external")
+    assert _stages_run(_dvc(repo, "repro")) == {"external"}  # back as it was
 
 
 def test_changing_a_train_param_reruns_only_the_transformer(repo, first_repro):
     _run(repo, "git", "add", "-A")
     _run(repo, "git", "commit", "-qm", "first repro")
     out = _dvc(repo, "exp", "run", "-S", "train.learning_rate=0.002")
-    expected = {"archive", "train@transformer", "evaluate@transformer", "leaderboard"}
+    expected = {"external", "train@transformer", "evaluate@transformer", "leaderboard"}
     assert _stages_run(out) == expected, out
     table = json.loads(_dvc(repo, "exp", "show", "--json"))
     experiments = [
