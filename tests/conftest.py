@@ -7,6 +7,7 @@ import json
 import random
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -155,6 +156,13 @@ def tiny_config(root: Path, backbone: Path, **overrides: dict) -> Config:
     data["crossval"]["folds"] = 3
     for section, values in overrides.items():
         data[section].update(values)
+    return Config.from_dict(data)
+
+
+def with_real_text(cfg: Config, **values: Any) -> Config:
+    """``cfg`` with these ``real_text`` keys replaced (archive, gold, train, models)."""
+    data = cfg.to_dict()
+    data["real_text"] = {**data["real_text"], **values}
     return Config.from_dict(data)
 
 

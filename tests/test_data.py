@@ -1,5 +1,5 @@
 import pytest
-from conftest import write_archive
+from conftest import with_real_text, write_archive
 
 from dprk_stance.data import NEAR_DUPLICATE_REJECT, RealTextError, real_text_training
 from dprk_stance.realtext import paragraph_hash
@@ -24,14 +24,9 @@ def _real_text_cfg(cfg, tmp_path, gold_story="g1", gold_text=GOLD):
     gold.write_text(
         f"story_id,paragraph,sha,label\n{gold_story},0,{paragraph_hash(gold_text)},none\n"
     )
-    data = cfg.to_dict()
-    data["real_text"] = {
-        "archive": str(archive),
-        "gold": str(gold),
-        "train": str(train),
-        "models": ["tfidf-logreg"],
-    }
-    return type(cfg).from_dict(data)
+    return with_real_text(
+        cfg, archive=str(archive), gold=str(gold), train=str(train), models=["tfidf-logreg"]
+    )
 
 
 def test_listed_models_get_the_real_text_rows(cfg, tmp_path):
@@ -47,11 +42,9 @@ def test_listed_models_get_the_real_text_rows(cfg, tmp_path):
 
 def test_absent_archive_or_no_file_means_corpus_only(cfg, tmp_path):
     cfg = _real_text_cfg(cfg, tmp_path)
-    data = cfg.to_dict()
-    data["real_text"] = {**data["real_text"], "archive": str(tmp_path / "absent.jsonl.gz")}
-    assert real_text_training(type(cfg).from_dict(data), "tfidf-logreg")[0].empty
-    data["real_text"] = {**cfg.to_dict()["real_text"], "train": ""}
-    assert real_text_training(type(cfg).from_dict(data), "tfidf-logreg")[0].empty
+    absent = with_real_text(cfg, archive=str(tmp_path / "absent.jsonl.gz"))
+    assert real_text_training(absent, "tfidf-logreg")[0].empty
+    assert real_text_training(with_real_text(cfg, train=""), "tfidf-logreg")[0].empty
 
 
 def test_a_story_shared_with_the_gold_set_is_refused(cfg, tmp_path):

@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import tiny_config
+from conftest import tiny_config, with_real_text, write_archive
 
 from dprk_stance.ingest import ingest
 from dprk_stance.models.base import SUMMARY_FILE
@@ -135,7 +135,6 @@ def test_min_temperature_out_of_range_is_refused(trained):
 def test_real_text_rows_join_the_training_split_of_listed_models(cfg, tmp_path):
     """With the archive present, a model in real_text.models trains on corpus + real rows
     (summary and provenance count them); the others train on the corpus alone."""
-    from conftest import write_archive
 
     from dprk_stance.data import read_split
     from dprk_stance.realtext import paragraph_hash
@@ -151,10 +150,7 @@ def test_real_text_rows_join_the_training_split_of_listed_models(cfg, tmp_path):
         + "".join(f"s{i},0,{paragraph_hash(t)},none\n" for i, t in enumerate(texts))
         + "s9,0,abc,none\n"  # not in the archive: rejected, with its line
     )
-    data = cfg.to_dict()
-    data["real_text"] = {**data["real_text"], "archive": str(archive), "train": str(labels)}
-    data["real_text"]["models"] = ["tfidf-logreg"]
-    cfg = type(cfg).from_dict(data)
+    cfg = with_real_text(cfg, archive=str(archive), train=str(labels), models=["tfidf-logreg"])
     ingest(cfg)
     split(cfg)
     corpus = len(read_split(cfg, "train"))
@@ -177,8 +173,6 @@ def test_real_text_rejects_are_logged_by_kind(cfg, tmp_path, caplog):
     near-duplicate of a gold paragraph is a debug line, summed up in one info line."""
     import logging
 
-    from conftest import write_archive
-
     from dprk_stance.realtext import paragraph_hash
 
     texts = [
@@ -199,15 +193,9 @@ def test_real_text_rejects_are_logged_by_kind(cfg, tmp_path, caplog):
         + "".join(f"s{i},0,{paragraph_hash(t)},none\n" for i, t in enumerate(texts))
         + "s9,0,abc,none\n"  # line 5: not in the archive
     )
-    data = cfg.to_dict()
-    data["real_text"] = {
-        **data["real_text"],
-        "archive": str(archive),
-        "gold": str(gold),
-        "train": str(labels),
-        "models": ["tfidf-logreg"],
-    }
-    cfg = type(cfg).from_dict(data)
+    cfg = with_real_text(
+        cfg, archive=str(archive), gold=str(gold), train=str(labels), models=["tfidf-logreg"]
+    )
     ingest(cfg)
     split(cfg)
     with caplog.at_level(logging.DEBUG, logger="dprk_stance.train"):
