@@ -16,6 +16,15 @@ JSON Lines file OUTSIDE the repository.
 
     python scripts/kcna_sample.py --training /tmp/kcna_training.jsonl
 
+  and round t3 (278 paragraphs): every paragraph, outside the gold stories and rounds t1
+  and t2, that a trained model labels with a confident stance, near-duplicates dropped
+  (``realtext.claims_sample``). Round t3 was drawn with the default model of commit
+  0359b0d (``models/ensemble``, tf-idf member as the speed prefilter); restore those models
+  first (``git checkout 0359b0d -- dvc.lock && dvc checkout models/tfidf-logreg
+  models/setfit models/ensemble``), then::
+
+    python scripts/kcna_sample.py --claims models/ensemble models/tfidf-logreg /tmp/kcna_t3.jsonl
+
 The label files key each label by story id and paragraph index and store the paragraph's
 hash; ``dprk_stance.realtext.read_labelled`` re-reads the text from the archive.
 """
@@ -27,9 +36,20 @@ import json
 import sys
 from pathlib import Path
 
-from dprk_stance.realtext import KCNA_ARCHIVE, ROUND_2, sample_paragraphs, training_sample
+from dprk_stance.realtext import (
+    CLAIMS_ROUND,
+    KCNA_ARCHIVE,
+    ROUND_2,
+    claims_sample,
+    iter_stories,
+    paragraphs,
+    sample_paragraphs,
+    training_sample,
+)
 
-GOLD = Path(__file__).resolve().parents[1] / "data" / "eval" / "kcna_labels.csv"
+REPO = Path(__file__).resolve().parents[1]
+GOLD = REPO / "data" / "eval" / "kcna_labels.csv"
+TRAINING = REPO / "data" / "real" / "kcna_train_labels.csv"
 
 
 def _write(sample: list[dict], out: str, what: str) -> None:
@@ -53,8 +73,31 @@ def training(out: str, archive: str = str(KCNA_ARCHIVE)) -> None:
     _write(training_sample(archive, gold_stories), out, "training")
 
 
+def claims(model_dir: str, prefilter_dir: str, out: str, archive: str = str(KCNA_ARCHIVE)) -> None:
+    from dprk_stance.models import load_model
+
+    with GOLD.open(encoding="utf-8") as fh:
+        gold_stories = {row["story_id"] for row in csv.DictReader(fh)}
+    with TRAINING.open(encoding="utf-8") as fh:
+        earlier = {
+            (row["story_id"], int(row["paragraph"]))
+            for row in csv.DictReader(fh)
+            if not row["stratum"].startswith(f"{CLAIMS_ROUND}-")
+        }
+    exclude = earlier | {
+        (story["id"], index)
+        for story in iter_stories(archive)
+        if story["id"] in gold_stories
+        for index, _ in enumerate(paragraphs(story["text"]))
+    }
+    model, prefilter = load_model(model_dir), load_model(prefilter_dir)
+    _write(claims_sample(archive, model, exclude, prefilter=prefilter), out, "claimed")
+
+
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--training"]:
         training(*sys.argv[2:])
+    elif sys.argv[1:2] == ["--claims"]:
+        claims(*sys.argv[2:])
     else:
         evaluation(*sys.argv[1:])

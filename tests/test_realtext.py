@@ -1,11 +1,12 @@
 import csv
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import KCNA, REPO, write_archive
 
 from dprk_stance import realtext
-from dprk_stance.realtext import paragraph_hash, read_labelled, training_sample
+from dprk_stance.realtext import claims_sample, paragraph_hash, read_labelled, training_sample
 from dprk_stance.stances import LABELS
 
 LONG = "The delegation of the trade ministry visited the exhibition hall of the spring fair {}."
@@ -66,16 +67,82 @@ def _committed() -> tuple[pd.DataFrame, set[str]]:
     return labels, gold_stories
 
 
+class _Scored:
+    """What claims_sample reads from a model: assess(...).uncertain, or predict_proba."""
+
+    def __init__(self, uncertain: list[bool]) -> None:
+        self.uncertain = np.array(uncertain)
+
+
+class _FakeModel:
+    """Claims a stance for every paragraph that mentions "fair"; records what it scored."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def assess(self, texts):
+        self.seen += list(texts)
+        return _Scored(["fair" not in t for t in texts])
+
+
+class _FakePrefilter:
+    """Gives "visited" paragraphs a stance probability of 0.5, others 0.1."""
+
+    def predict_proba(self, texts):
+        stance = [0.5 if "visited" in t else 0.1 for t in texts]
+        return np.array([[s, 0.0, 0.0, 1 - s] for s in stance])
+
+
+def test_claims_sample_draws_the_claims_once_each_outside_the_excluded(tmp_path):
+    fair = "The delegation of the trade ministry visited the spring trade fair in Pyongyang {}."
+    quiet = "The delegation of the trade ministry visited the newly built hospital in Pyongyang {}."
+    unseen = "A concert was held at the theatre of the capital city on the holiday {}."
+    stories = [
+        {"id": "s2", "date": "2011-03-02", "title": "", "text": fair.format("today")},
+        {
+            "id": "s1",
+            "date": "2011-03-01",
+            "title": "",
+            "text": fair.format("again")
+            + "\n\n"
+            + quiet.format(1)
+            + "\n\n"
+            + fair.format("on Monday"),
+        },
+        {"id": "s3", "date": "2011-03-03", "title": "", "text": unseen.format("fair")},
+        {"id": "s4", "date": "2011-03-04", "title": "", "text": fair.format("at last")},
+    ]
+    archive = write_archive(tmp_path / "kcna.jsonl.gz", stories)
+    model = _FakeModel()
+    drawn = claims_sample(archive, model, {("s4", 0)}, prefilter=_FakePrefilter())
+    # s3 never reaches the model (prefilter 0.1 < 0.2); s4 is excluded; s1#1 is not claimed;
+    # s2 and s1's second fair paragraph are near-copies of s1#0, the first in story order
+    assert not any("concert" in t for t in model.seen) and len(model.seen) == 4
+    assert [(d["story_id"], d["paragraph"], d["stratum"]) for d in drawn] == [
+        ("s1", 0, "t3-policy")
+    ]
+    assert drawn[0]["sha"] == paragraph_hash(fair.format("again"))
+    assert claims_sample(archive, model, set(), prefilter=_FakePrefilter(), prefilter_min=0.6) == []
+
+
 def test_committed_training_labels_match_the_sampler():
-    """data/real holds exactly the paragraphs scripts/kcna_sample.py --training draws
-    (archive only)."""
+    """data/real's rounds t1 and t2 are exactly the paragraphs scripts/kcna_sample.py
+    --training draws; round t3 (a model's claims) lies outside them and reads back from the
+    archive (archive only)."""
     if not KCNA.exists():
         pytest.skip("../shared/data/kcna is absent")
     labels, gold_stories = _committed()
+    t3 = labels["stratum"].str.startswith("t3-")
+    earlier = labels[~t3]
     drawn = training_sample(KCNA, gold_stories)
-    assert list(zip(labels["story_id"], labels["paragraph"], labels["sha"], strict=True)) == [
+    assert list(zip(earlier["story_id"], earlier["paragraph"], earlier["sha"], strict=True)) == [
         (d["story_id"], d["paragraph"], d["sha"]) for d in drawn
     ]
+    keys = set(zip(labels.loc[t3, "story_id"], labels.loc[t3, "paragraph"], strict=True))
+    assert len(keys) == t3.sum() > 0
+    assert not keys & set(zip(earlier["story_id"], earlier["paragraph"], strict=True))
+    frame, rejects = read_labelled(REPO / "data" / "real" / "kcna_train_labels.csv", KCNA)
+    assert rejects == [] and len(frame) == len(labels)
 
 
 def test_committed_training_labels_are_consistent_and_apart_from_gold():
