@@ -16,14 +16,21 @@ JSON Lines file OUTSIDE the repository.
 
     python scripts/kcna_sample.py --training /tmp/kcna_training.jsonl
 
-  and round t3 (278 paragraphs): every paragraph, outside the gold stories and rounds t1
-  and t2, that a trained model labels with a confident stance, near-duplicates dropped
-  (``realtext.claims_sample``). Round t3 was drawn with the default model of commit
-  0359b0d (``models/ensemble``, tf-idf member as the speed prefilter); restore those models
-  first (``git checkout 0359b0d -- dvc.lock && dvc checkout models/tfidf-logreg
-  models/setfit models/ensemble``), then::
+  and round t3: every paragraph outside the gold stories and the other rounds that a
+  trained model labels with a confident stance, with near-copies of each other and of any
+  labelled paragraph dropped (``realtext.claims_sample``). Round t3 was drawn with the
+  default model of commit 0359b0d (``models/ensemble``, content_sha256 ``901a209c5e7b…``;
+  its tf-idf member as the speed prefilter); the claims, with the stance and confidence,
+  are in ``data/real/kcna_t3_claims.csv``. To draw it again, rebuild those models in a
+  separate worktree (same seed, data and thread count give the same content hash), then::
 
-    python scripts/kcna_sample.py --claims models/ensemble models/tfidf-logreg /tmp/kcna_t3.jsonl
+    git worktree add ../v0359b0d 0359b0d
+    (cd ../v0359b0d && bash scripts/setup.sh && . .venv/bin/activate && dvc repro train-ensemble)
+    python scripts/kcna_sample.py --claims t3 ../v0359b0d/models/ensemble \
+        ../v0359b0d/models/tfidf-logreg /tmp/kcna_t3.jsonl
+
+  A later round passes its own name (``--claims t4 models/ensemble models/tfidf-logreg
+  OUT``): every labelled paragraph of another round is excluded and avoided.
 
 The label files key each label by story id and paragraph index and store the paragraph's
 hash; ``dprk_stance.realtext.read_labelled`` re-reads the text from the archive.
@@ -37,12 +44,12 @@ import sys
 from pathlib import Path
 
 from dprk_stance.realtext import (
-    CLAIMS_ROUND,
     KCNA_ARCHIVE,
     ROUND_2,
     claims_sample,
     iter_stories,
     paragraphs,
+    read_labelled,
     sample_paragraphs,
     training_sample,
 )
@@ -73,25 +80,42 @@ def training(out: str, archive: str = str(KCNA_ARCHIVE)) -> None:
     _write(training_sample(archive, gold_stories), out, "training")
 
 
-def claims(model_dir: str, prefilter_dir: str, out: str, archive: str = str(KCNA_ARCHIVE)) -> None:
+def claims(
+    round_name: str,
+    model_dir: str,
+    prefilter_dir: str,
+    out: str,
+    archive: str = str(KCNA_ARCHIVE),
+) -> None:
     from dprk_stance.models import load_model
 
     with GOLD.open(encoding="utf-8") as fh:
         gold_stories = {row["story_id"] for row in csv.DictReader(fh)}
+    gold, _ = read_labelled(GOLD, archive)
+    training, _ = read_labelled(TRAINING, archive)
+    other = training[~training["stratum"].str.startswith(f"{round_name}-")]
     with TRAINING.open(encoding="utf-8") as fh:
-        earlier = {
+        exclude = {
             (row["story_id"], int(row["paragraph"]))
             for row in csv.DictReader(fh)
-            if not row["stratum"].startswith(f"{CLAIMS_ROUND}-")
+            if not row["stratum"].startswith(f"{round_name}-")
         }
-    exclude = earlier | {
+    exclude |= {
         (story["id"], index)
         for story in iter_stories(archive)
         if story["id"] in gold_stories
         for index, _ in enumerate(paragraphs(story["text"]))
     }
     model, prefilter = load_model(model_dir), load_model(prefilter_dir)
-    _write(claims_sample(archive, model, exclude, prefilter=prefilter), out, "claimed")
+    sample = claims_sample(
+        archive,
+        model,
+        round_name=round_name,
+        exclude=exclude,
+        avoid=[*gold["text"], *other["text"]],
+        prefilter=prefilter,
+    )
+    _write(sample, out, f"round {round_name} claimed")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ from conftest import KCNA, REPO, write_archive
 
 from dprk_stance import realtext
 from dprk_stance.realtext import claims_sample, paragraph_hash, read_labelled, training_sample
-from dprk_stance.stances import LABELS
+from dprk_stance.stances import LABELS, STANCES
+from dprk_stance.text import char_jaccard
 
 LONG = "The delegation of the trade ministry visited the exhibition hall of the spring fair {}."
 
@@ -68,7 +69,7 @@ def _committed() -> tuple[pd.DataFrame, set[str]]:
 
 
 class _Scored:
-    """What claims_sample reads from a model: assess(...).uncertain, or predict_proba."""
+    """What claims_sample reads from a model's assessment: ``uncertain``."""
 
     def __init__(self, uncertain: list[bool]) -> None:
         self.uncertain = np.array(uncertain)
@@ -86,63 +87,145 @@ class _FakeModel:
 
 
 class _FakePrefilter:
-    """Gives "visited" paragraphs a stance probability of 0.5, others 0.1."""
+    """Highest stance probability 0.5 for "visited", exactly 0.2 for "exactly", else 0.1
+    (with ``none`` at 0.9: a filter reading the wrong columns lets those through)."""
 
     def predict_proba(self, texts):
-        stance = [0.5 if "visited" in t else 0.1 for t in texts]
-        return np.array([[s, 0.0, 0.0, 1 - s] for s in stance])
+        def stance(t: str) -> float:
+            return 0.5 if "visited" in t else 0.2 if "exactly" in t.lower() else 0.1
+
+        return np.array([[0.0, stance(t), 0.0, 1 - stance(t)] for t in texts])
+
+
+FAIR = "The delegation of the trade ministry visited the spring trade fair in Pyongyang {}."
+SEGMENTS = [
+    "Envoys visited the autumn fair of consumer goods. ",
+    "Buyers from Sinuiju ordered cloth and footwear. ",
+    "The organisers praised the new glassware stands. ",
+    "Farmers from Hamhung showed preserved vegetables. ",
+    "A brass band played at the opening of the event. ",
+]
+
+
+def _claims_archive(tmp_path):
+    # A~B, B~C, A not~ C; each claimed ("fair") and past the prefilter ("visited")
+    chain = ["".join(SEGMENTS[k : k + 3]) + "Guests visited the fair." for k in range(3)]
+    paragraphs = {
+        "a1": [
+            FAIR.format("again"),
+            "The delegation of the trade ministry visited the newly built hospital in Pyongyang.",
+            FAIR.format("on Monday"),
+        ],
+        "a2": [FAIR.format("today")],
+        "a3": ["A concert was held at the fair ground theatre of the capital city on the holiday."],
+        "a4": [FAIR.format("at last")],
+        "a5": [
+            "Exactly at noon the fair of local industry goods opened its gates in Sinuiju city."
+        ],
+        "b1": [chain[0]],
+        "b2": [chain[1]],
+        "b3": [chain[2]],
+        "c1": [
+            "The \u201cSpring\u201d fair  of  light industry, visited by envoys, "
+            "opened in Kaesong city."
+        ],
+    }
+    stories = [
+        {"id": sid, "date": "2011-03-01", "title": "", "text": "\n\n".join(paras)}
+        for sid, paras in paragraphs.items()
+    ]
+    return write_archive(tmp_path / "kcna.jsonl.gz", stories), chain
 
 
 def test_claims_sample_draws_the_claims_once_each_outside_the_excluded(tmp_path):
-    fair = "The delegation of the trade ministry visited the spring trade fair in Pyongyang {}."
-    quiet = "The delegation of the trade ministry visited the newly built hospital in Pyongyang {}."
-    unseen = "A concert was held at the theatre of the capital city on the holiday {}."
-    stories = [
-        {"id": "s2", "date": "2011-03-02", "title": "", "text": fair.format("today")},
-        {
-            "id": "s1",
-            "date": "2011-03-01",
-            "title": "",
-            "text": fair.format("again")
-            + "\n\n"
-            + quiet.format(1)
-            + "\n\n"
-            + fair.format("on Monday"),
-        },
-        {"id": "s3", "date": "2011-03-03", "title": "", "text": unseen.format("fair")},
-        {"id": "s4", "date": "2011-03-04", "title": "", "text": fair.format("at last")},
-    ]
-    archive = write_archive(tmp_path / "kcna.jsonl.gz", stories)
+    archive, chain = _claims_archive(tmp_path)
+    similarity = char_jaccard(chain, chain)
+    assert similarity[0, 1] >= 0.4 and similarity[1, 2] >= 0.4 and similarity[0, 2] < 0.4
     model = _FakeModel()
-    drawn = claims_sample(archive, model, {("s4", 0)}, prefilter=_FakePrefilter())
-    # s3 never reaches the model (prefilter 0.1 < 0.2); s4 is excluded; s1#1 is not claimed;
-    # s2 and s1's second fair paragraph are near-copies of s1#0, the first in story order
-    assert not any("concert" in t for t in model.seen) and len(model.seen) == 4
-    assert [(d["story_id"], d["paragraph"], d["stratum"]) for d in drawn] == [
-        ("s1", 0, "t3-policy")
+    drawn = claims_sample(
+        archive, model, round_name="t3", exclude={("a4", 0)}, prefilter=_FakePrefilter()
+    )
+    # a3 never reaches the model (stance 0.1 < 0.2, whatever its none column); a5 does (0.2);
+    # a4 is excluded; a1#1 is not claimed; a1#2 and a2 are near-copies of a1#0; b2 is a
+    # near-copy of b1, and b3 is compared only with what was kept, so it stays
+    assert not any("concert" in t for t in model.seen)
+    assert [(d["story_id"], d["paragraph"]) for d in drawn] == [
+        ("a1", 0),
+        ("a5", 0),
+        ("b1", 0),
+        ("b3", 0),
+        ("c1", 0),
     ]
-    assert drawn[0]["sha"] == paragraph_hash(fair.format("again"))
-    assert claims_sample(archive, model, set(), prefilter=_FakePrefilter(), prefilter_min=0.6) == []
+    assert drawn[0]["stratum"] == "t3-policy" and {d["stratum"][:3] for d in drawn} == {"t3-"}
+    assert drawn[0]["sha"] == paragraph_hash(FAIR.format("again"))
+    # the model sees normalised text (straight quotes, single spaces); the item keeps the original
+    assert 'The "Spring" fair of light industry, visited by envoys, opened in Kaesong city.' in (
+        model.seen
+    )
+    assert "\u201c" in drawn[-1]["text"]
+
+
+def test_claims_sample_avoids_labelled_text_and_respects_the_prefilter_bound(tmp_path):
+    archive, _ = _claims_archive(tmp_path)
+    model = _FakeModel()
+    labelled = [FAIR.format("in the morning")]  # a reprint of a1#0, a1#2, a2, a4
+    drawn = claims_sample(
+        archive, model, round_name="t4", avoid=labelled, prefilter=_FakePrefilter()
+    )
+    assert [d["story_id"] for d in drawn] == ["a5", "b1", "b3", "c1"]
+    assert drawn[0]["stratum"].startswith("t4-")
+    strict = claims_sample(
+        archive, model, round_name="t4", prefilter=_FakePrefilter(), prefilter_min=0.21
+    )
+    assert "a5" not in {d["story_id"] for d in strict} and "a1" in {d["story_id"] for d in strict}
+    assert (
+        claims_sample(
+            archive, model, round_name="t4", prefilter=_FakePrefilter(), prefilter_min=0.6
+        )
+        == []
+    )
 
 
 def test_committed_training_labels_match_the_sampler():
     """data/real's rounds t1 and t2 are exactly the paragraphs scripts/kcna_sample.py
-    --training draws; round t3 (a model's claims) lies outside them and reads back from the
-    archive (archive only)."""
+    --training draws (archive only)."""
     if not KCNA.exists():
         pytest.skip("../shared/data/kcna is absent")
     labels, gold_stories = _committed()
-    t3 = labels["stratum"].str.startswith("t3-")
-    earlier = labels[~t3]
+    earlier = labels[~labels["stratum"].str.startswith("t3-")]
     drawn = training_sample(KCNA, gold_stories)
     assert list(zip(earlier["story_id"], earlier["paragraph"], earlier["sha"], strict=True)) == [
         (d["story_id"], d["paragraph"], d["sha"]) for d in drawn
     ]
-    keys = set(zip(labels.loc[t3, "story_id"], labels.loc[t3, "paragraph"], strict=True))
-    assert len(keys) == t3.sum() > 0
-    assert not keys & set(zip(earlier["story_id"], earlier["paragraph"], strict=True))
+
+
+def test_committed_round_t3_obeys_the_claims_sampler_rules():
+    """Round t3 as claims_sample leaves it: sorted, outside the other rounds, paragraphs the
+    sampler may draw, stratum named from the text, no near-copy of another labelled or gold
+    paragraph; and one claim (stance and confidence) per row (archive only)."""
+    if not KCNA.exists():
+        pytest.skip("../shared/data/kcna is absent")
+    labels, _ = _committed()
     frame, rejects = read_labelled(REPO / "data" / "real" / "kcna_train_labels.csv", KCNA)
     assert rejects == [] and len(frame) == len(labels)
+    t3 = frame["stratum"].str.startswith("t3-").to_numpy()
+    keys = [(s, int(i.split("#")[1])) for s, i in zip(frame["doc_id"], frame["id"], strict=True)]
+    t3_keys = [k for k, flag in zip(keys, t3, strict=True) if flag]
+    assert len(t3_keys) > 0 and t3_keys == sorted(set(t3_keys))
+    assert not set(t3_keys) & {k for k, flag in zip(keys, t3, strict=True) if not flag}
+    archive = {s["id"]: s for s in realtext.iter_stories(KCNA)}
+    raw = [realtext.paragraphs(archive[s]["text"])[i] for s, i in t3_keys]
+    assert all(len(p) >= 80 and realtext.is_english(p) for p in raw)
+    assert list(frame.loc[t3, "stratum"]) == [f"t3-{realtext.stratum(p)}" for p in raw]
+    gold, _ = read_labelled(REPO / "data" / "eval" / "kcna_labels.csv", KCNA)
+    texts = frame.loc[t3, "text"].tolist()
+    within = char_jaccard(texts, texts)
+    np.fill_diagonal(within, 0.0)
+    others = [*frame.loc[~t3, "text"], *gold["text"]]
+    assert within.max() < 0.4 and char_jaccard(texts, others).max() < 0.4
+    claims = pd.read_csv(REPO / "data" / "real" / "kcna_t3_claims.csv", dtype={"story_id": str})
+    assert list(zip(claims["story_id"], claims["paragraph"], strict=True)) == t3_keys
+    assert set(claims["claimed"]) <= set(STANCES) and claims["confidence"].between(0, 1).all()
 
 
 def test_committed_training_labels_are_consistent_and_apart_from_gold():

@@ -6,9 +6,10 @@ paragraphs themselves are read from ``../shared/data/kcna/`` at run time. Two la
 use this: the real-text evaluation set and the story-disjoint real-text training set. When
 the archive is absent every caller gets ``None`` and skips cleanly.
 
-The sample was drawn by :func:`sample_paragraphs` (seeded, stratified: stories that talk about
-external economic relations or economic management are oversampled, because the archive is
-mostly ceremonial and diplomatic prose with no stance at all).
+The random rounds were drawn by :func:`sample_paragraphs` (seeded, stratified: stories that
+talk about external economic relations or economic management are oversampled, because the
+archive is mostly ceremonial and diplomatic prose with no stance at all); training round t3
+by :func:`claims_sample` (the paragraphs a trained model claimed a stance for).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import hashlib
 import json
 import random
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -163,7 +164,8 @@ def sample_paragraphs(
     for item in iter_paragraphs(path, min_chars=min_chars, exclude=exclude):
         name = stratum(item["text"], sizes)
         if name in pools:
-            pools[name].append({**item, "stratum": name})
+            head = {"story_id": item["story_id"], "paragraph": item["paragraph"]}
+            pools[name].append({**head, "stratum": name, **item})
     rng = random.Random(seed)
     chosen: list[dict] = []
     per_story: dict[str, int] = {}
@@ -203,8 +205,6 @@ def training_sample(path: str | Path, gold_stories: set[str]) -> list[dict]:
     return drawn
 
 
-# Round t3 of the real-text training set: the paragraphs a trained model claims a stance for.
-CLAIMS_ROUND = "t3"
 CLAIMS_PREFILTER = 0.2
 CLAIMS_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-splits bound
 
@@ -212,8 +212,10 @@ CLAIMS_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-spl
 def claims_sample(
     path: str | Path,
     model: Any,
-    exclude: set[tuple[str, int]],
     *,
+    round_name: str,
+    exclude: set[tuple[str, int]] | None = None,
+    avoid: Sequence[str] = (),
     prefilter: Any = None,
     prefilter_min: float = CLAIMS_PREFILTER,
 ) -> list[dict]:
@@ -222,20 +224,30 @@ def claims_sample(
     Active learning on the model's own claims: on the archive, stance is rare and most of a
     model's confident stance claims fall on diplomatic, political or foreign news, so a
     labelled claim is the most informative row for the next training round (the hard
-    negatives a random sample almost never draws). ``model``: a ``StanceModel`` (anything
-    whose ``assess(texts)`` gives ``uncertain``, a boolean array of shape (n,)); a claim is
-    a passage it does not flag. ``prefilter``: a faster model with ``predict_proba(texts)``
-    of shape (n, 4), stance columns first; paragraphs whose highest stance probability under
-    it is below ``prefilter_min`` are not scored by ``model`` (speed only: the ensemble
-    takes about 25 minutes over the whole archive on 2 CPU cores). ``exclude``: (story id,
-    paragraph) pairs not to draw (the gold stories, earlier rounds). Of near-duplicate
-    claims (character 5-gram Jaccard at least ``CLAIMS_NEAR_DUPLICATE``: the archive reprints
-    stories) the first in story order is kept. Returns items as :func:`iter_paragraphs`
-    with ``stratum`` ``t3-<stratum>``, ordered by story and paragraph.
+    negatives a random sample almost never draws).
+
+    ``model``: a ``StanceModel``, or anything whose ``assess(texts)`` has ``uncertain``, a
+    boolean array of shape (n,); a claim is a paragraph it does not flag. It sees each
+    paragraph as :func:`~dprk_stance.text.normalize_text` leaves it. ``prefilter``: an
+    optional faster model whose ``predict_proba(texts)`` is (n, 4), the three stances first;
+    a paragraph whose highest stance probability (in [0, 1]) under it is below
+    ``prefilter_min`` is not scored by ``model``. It saves time (the ensemble takes about 25
+    minutes over the whole archive on 2 CPU cores) at the risk of missing a claim that
+    ``model`` makes from another member's certainty; measure that on a random slice of what
+    it skips. ``exclude``: (story id, paragraph) pairs not to draw (gold stories, other
+    rounds). ``avoid``: texts already labelled; a claim whose character 5-gram Jaccard with
+    one of them reaches ``CLAIMS_NEAR_DUPLICATE`` is dropped (the archive reprints stories
+    under new ids), and so is a claim as close to an earlier kept claim in story order.
+    Memory grows with the square of the number of claims (285 claims: trivial).
+
+    Returns items as :func:`iter_paragraphs` gives them, with ``stratum``
+    ``<round_name>-<stratum>`` (round 1's strata: policy, economy, other), ordered by story
+    and paragraph. Raises ``FileNotFoundError`` (from ``gzip``) when the archive is absent,
+    and ``ValueError`` when ``model`` returns a different number of rows than it was given.
     """
     pool = list(iter_paragraphs(path, exclude=exclude))
     texts = [normalize_text(item["text"]) for item in pool]
-    if prefilter is not None:
+    if prefilter is not None and texts:
         stance_max = np.asarray(prefilter.predict_proba(texts))[:, : len(STANCES)].max(axis=1)
         keep = np.flatnonzero(stance_max >= prefilter_min)
         pool, texts = [pool[i] for i in keep], [texts[i] for i in keep]
@@ -244,12 +256,16 @@ def claims_sample(
         (item for item, claim in zip(pool, claimed, strict=True) if claim),
         key=lambda d: (d["story_id"], d["paragraph"]),
     )
-    similarity = char_jaccard([c["text"] for c in claims], [c["text"] for c in claims])
+    found = [c["text"] for c in claims]
+    similarity = char_jaccard(found, found)
+    labelled = char_jaccard(found, list(avoid)).max(axis=1, initial=0.0)
     kept: list[int] = []
     for i in range(len(claims)):
-        if not any(similarity[i, j] >= CLAIMS_NEAR_DUPLICATE for j in kept):
+        if labelled[i] < CLAIMS_NEAR_DUPLICATE and not any(
+            similarity[i, j] >= CLAIMS_NEAR_DUPLICATE for j in kept
+        ):
             kept.append(i)
-    return [{**claims[i], "stratum": f"{CLAIMS_ROUND}-{stratum(claims[i]['text'])}"} for i in kept]
+    return [{**claims[i], "stratum": f"{round_name}-{stratum(claims[i]['text'])}"} for i in kept]
 
 
 LABELLED_COLUMNS = ("id", "doc_id", "text", "label", "year", "stratum")
