@@ -1,4 +1,5 @@
 import csv
+import json
 
 import numpy as np
 import pandas as pd
@@ -69,10 +70,13 @@ def _committed() -> tuple[pd.DataFrame, set[str]]:
 
 
 class _Scored:
-    """What claims_sample reads from a model's assessment: ``uncertain``."""
+    """What claims_sample reads from a model's assessment."""
 
-    def __init__(self, uncertain: list[bool]) -> None:
-        self.uncertain = np.array(uncertain)
+    def __init__(self, claimed: list[bool]) -> None:
+        self.uncertain = ~np.array(claimed, dtype=bool)
+        self.predicted = np.where(self.uncertain, 3, 1)  # pro-diversification or none
+        self.confidence = np.full(len(claimed), 0.7)
+        self.probs = np.array([[0.1, 0.7, 0.1, 0.1] if c else [0, 0, 0, 1.0] for c in claimed])
 
 
 class _FakeModel:
@@ -83,7 +87,7 @@ class _FakeModel:
 
     def assess(self, texts):
         self.seen += list(texts)
-        return _Scored(["fair" not in t for t in texts])
+        return _Scored(["fair" in t for t in texts])
 
 
 class _FakePrefilter:
@@ -142,13 +146,22 @@ def test_claims_sample_draws_the_claims_once_each_outside_the_excluded(tmp_path)
     similarity = char_jaccard(chain, chain)
     assert similarity[0, 1] >= 0.4 and similarity[1, 2] >= 0.4 and similarity[0, 2] < 0.4
     model = _FakeModel()
-    drawn = claims_sample(
-        archive, model, round_name="t3", exclude={("a4", 0)}, prefilter=_FakePrefilter()
+    draw = claims_sample(
+        archive,
+        model,
+        round_name="t3",
+        exclude={("a4", 0)},
+        prefilter=_FakePrefilter(),
+        check_skipped=5,
     )
-    # a3 never reaches the model (stance 0.1 < 0.2, whatever its none column); a5 does (0.2);
-    # a4 is excluded; a1#1 is not claimed; a1#2 and a2 are near-copies of a1#0; b2 is a
-    # near-copy of b1, and b3 is compared only with what was kept, so it stays
-    assert not any("concert" in t for t in model.seen)
+    # a3 is skipped by the prefilter (stance 0.1 < 0.2, whatever its none column) and seen
+    # only by the check of the skipped; a5 passes (0.2); a4 is excluded; a1#1 is not
+    # claimed; a1#2 and a2 are near-copies of a1#0; b2 is a near-copy of b1, and b3 is
+    # compared only with what was kept, so it stays
+    assert sum("concert" in t for t in model.seen) == 1
+    assert (draw.pool, draw.scored) == (10, 9)
+    assert (draw.skipped_checked, draw.skipped_claimed, draw.skipped_max_stance) == (1, 1, 0.7)
+    drawn = draw.kept
     assert [(d["story_id"], d["paragraph"]) for d in drawn] == [
         ("a1", 0),
         ("a5", 0),
@@ -156,6 +169,12 @@ def test_claims_sample_draws_the_claims_once_each_outside_the_excluded(tmp_path)
         ("b3", 0),
         ("c1", 0),
     ]
+    assert [(d["story_id"], d["paragraph"], d["near_copy_of"]) for d in draw.dropped] == [
+        ("a1", 2, "a1#0"),
+        ("a2", 0, "a1#0"),
+        ("b2", 0, "b1#0"),
+    ]
+    assert (drawn[0]["claimed"], drawn[0]["confidence"]) == ("pro-diversification", 0.7)
     assert drawn[0]["stratum"] == "t3-policy" and {d["stratum"][:3] for d in drawn} == {"t3-"}
     assert drawn[0]["sha"] == paragraph_hash(FAIR.format("again"))
     # the model sees normalised text (straight quotes, single spaces); the item keeps the original
@@ -169,21 +188,20 @@ def test_claims_sample_avoids_labelled_text_and_respects_the_prefilter_bound(tmp
     archive, _ = _claims_archive(tmp_path)
     model = _FakeModel()
     labelled = [FAIR.format("in the morning")]  # a reprint of a1#0, a1#2, a2, a4
-    drawn = claims_sample(
+    draw = claims_sample(
         archive, model, round_name="t4", avoid=labelled, prefilter=_FakePrefilter()
     )
-    assert [d["story_id"] for d in drawn] == ["a5", "b1", "b3", "c1"]
-    assert drawn[0]["stratum"].startswith("t4-")
+    assert [d["story_id"] for d in draw.kept] == ["a5", "b1", "b3", "c1"]
+    assert {d["near_copy_of"] for d in draw.dropped if d["story_id"][0] == "a"} == {"avoid[0]"}
+    assert draw.kept[0]["stratum"].startswith("t4-")
     strict = claims_sample(
         archive, model, round_name="t4", prefilter=_FakePrefilter(), prefilter_min=0.21
-    )
+    ).kept
     assert "a5" not in {d["story_id"] for d in strict} and "a1" in {d["story_id"] for d in strict}
-    assert (
-        claims_sample(
-            archive, model, round_name="t4", prefilter=_FakePrefilter(), prefilter_min=0.6
-        )
-        == []
+    none_left = claims_sample(
+        archive, model, round_name="t4", prefilter=_FakePrefilter(), prefilter_min=0.6
     )
+    assert (none_left.kept, none_left.dropped, none_left.scored) == ([], [], 0)
 
 
 def test_committed_training_labels_match_the_sampler():
@@ -223,9 +241,31 @@ def test_committed_round_t3_obeys_the_claims_sampler_rules():
     np.fill_diagonal(within, 0.0)
     others = [*frame.loc[~t3, "text"], *gold["text"]]
     assert within.max() < 0.4 and char_jaccard(texts, others).max() < 0.4
-    claims = pd.read_csv(REPO / "data" / "real" / "kcna_t3_claims.csv", dtype={"story_id": str})
-    assert list(zip(claims["story_id"], claims["paragraph"], strict=True)) == t3_keys
-    assert set(claims["claimed"]) <= set(STANCES) and claims["confidence"].between(0, 1).all()
+
+
+def test_committed_round_t3_claims_match_its_labels():
+    """From the files alone: kcna_t3_claims.csv lists every claim of the draw (its stance at
+    or above the drawing model's threshold), the kept ones are exactly round t3's rows, each
+    dropped one names what it nearly copies, and 17 kept claims carry the stance claimed
+    (the figure the datasheet quotes)."""
+    labels, _ = _committed()
+    t3 = labels[labels["stratum"].str.startswith("t3-")]
+    claims = pd.read_csv(
+        REPO / "data" / "real" / "kcna_t3_claims.csv",
+        dtype={"story_id": str},
+        keep_default_na=False,
+    )
+    draw = json.loads((REPO / "data" / "real" / "kcna_t3_draw.json").read_text(encoding="utf-8"))
+    kept = claims[claims["kept"] == "yes"]
+    assert list(zip(kept["story_id"], kept["paragraph"], strict=True)) == list(
+        zip(t3["story_id"], t3["paragraph"], strict=True)
+    )
+    assert (draw["claimed"], draw["kept"]) == (len(claims), len(kept))
+    assert set(claims["claimed"]) <= set(STANCES)
+    assert (claims["confidence"] >= round(draw["abstain_threshold"], 3) - 0.0005).all()
+    assert (claims.loc[claims["kept"] == "no", "near_copy_of"].str.len() > 0).all()
+    right = kept.merge(t3, on=["story_id", "paragraph"])
+    assert (right["claimed"] == right["label"]).sum() == 17
 
 
 def test_committed_training_labels_are_consistent_and_apart_from_gold():
@@ -239,4 +279,6 @@ def test_committed_training_labels_are_consistent_and_apart_from_gold():
     assert (labels.loc[~disagreed, "label"] == labels.loc[~disagreed, "annotator_1"]).all()
     adjudicated = pd.read_csv(REPO / "data" / "real" / "adjudication.csv")
     assert len(adjudicated) == disagreed.sum()
+    decided = labels[disagreed].merge(adjudicated, on=["story_id", "paragraph"], how="outer")
+    assert len(decided) == len(adjudicated) and (decided["label"] == decided["final"]).all()
     assert adjudicated["reason"].str.len().min() > 10

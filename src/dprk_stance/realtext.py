@@ -4,7 +4,8 @@ The repository keeps only labels keyed by story id and paragraph index (and a sh
 the paragraph, so a changed archive is detected rather than silently mis-aligned); the
 paragraphs themselves are read from ``../shared/data/kcna/`` at run time. Two label files
 use this: the real-text evaluation set and the story-disjoint real-text training set. When
-the archive is absent every caller gets ``None`` and skips cleanly.
+the archive is absent the pipeline skips everything that reads it (the readers here raise
+``FileNotFoundError``; their callers check first).
 
 The random rounds were drawn by :func:`sample_paragraphs` (seeded, stratified: stories that
 talk about external economic relations or economic management are oversampled, because the
@@ -20,6 +21,7 @@ import json
 import random
 import re
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -209,6 +211,19 @@ CLAIMS_PREFILTER = 0.2
 CLAIMS_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-splits bound
 
 
+@dataclass
+class ClaimsDraw:
+    """What :func:`claims_sample` drew, and how many paragraphs each step left."""
+
+    kept: list[dict]  # the sample to label
+    dropped: list[dict]  # claims left out as near-copies (``near_copy_of`` says of what)
+    pool: int  # paragraphs the draw could take
+    scored: int  # of them, scored by the model (past the prefilter)
+    skipped_checked: int = 0  # prefilter-skipped paragraphs scored anyway (a random slice)
+    skipped_claimed: int = 0  # of them, claimed by the model
+    skipped_max_stance: float | None = None  # their highest stance probability under the model
+
+
 def claims_sample(
     path: str | Path,
     model: Any,
@@ -218,7 +233,9 @@ def claims_sample(
     avoid: Sequence[str] = (),
     prefilter: Any = None,
     prefilter_min: float = CLAIMS_PREFILTER,
-) -> list[dict]:
+    check_skipped: int = 0,
+    seed: int = 0,
+) -> ClaimsDraw:
     """Draw the paragraphs that ``model`` labels with a confident stance, for hand labelling.
 
     Active learning on the model's own claims: on the archive, stance is rare and most of a
@@ -226,46 +243,80 @@ def claims_sample(
     labelled claim is the most informative row for the next training round (the hard
     negatives a random sample almost never draws).
 
-    ``model``: a ``StanceModel``, or anything whose ``assess(texts)`` has ``uncertain``, a
-    boolean array of shape (n,); a claim is a paragraph it does not flag. It sees each
-    paragraph as :func:`~dprk_stance.text.normalize_text` leaves it. ``prefilter``: an
-    optional faster model whose ``predict_proba(texts)`` is (n, 4), the three stances first;
-    a paragraph whose highest stance probability (in [0, 1]) under it is below
+    ``model``: a ``StanceModel``, or anything whose ``assess(texts)`` has ``uncertain``
+    (bool), ``predicted`` (class ids in ``LABELS`` order) and ``confidence`` (in [0, 1]),
+    each of shape (n,); a claim is a paragraph it does not flag. Every text it sees, and
+    every comparison of texts, is :func:`~dprk_stance.text.normalize_text`'s form.
+    ``prefilter``: an optional faster model whose ``predict_proba(texts)`` is (n, 4), the
+    three stances first; a paragraph whose highest stance probability under it is below
     ``prefilter_min`` is not scored by ``model``. It saves time (the ensemble takes about 25
     minutes over the whole archive on 2 CPU cores) at the risk of missing a claim that
-    ``model`` makes from another member's certainty; measure that on a random slice of what
-    it skips. ``exclude``: (story id, paragraph) pairs not to draw (gold stories, other
-    rounds). ``avoid``: texts already labelled; a claim whose character 5-gram Jaccard with
-    one of them reaches ``CLAIMS_NEAR_DUPLICATE`` is dropped (the archive reprints stories
-    under new ids), and so is a claim as close to an earlier kept claim in story order.
-    Memory grows with the square of the number of claims (285 claims: trivial).
+    ``model`` makes from another member's certainty, so ``check_skipped`` > 0 scores that
+    many skipped paragraphs anyway (drawn with ``seed``) and reports how many were claimed.
+    ``exclude``: (story id, paragraph) pairs not to draw (gold stories, other rounds).
+    ``avoid``: texts already labelled; a claim whose character 5-gram Jaccard with one of
+    them reaches ``CLAIMS_NEAR_DUPLICATE`` is dropped (the archive reprints stories under
+    new ids; ``near_copy_of`` is ``avoid[<index>]``), and so is a claim as close to an
+    earlier kept claim in story order (``near_copy_of`` is its ``<story>#<paragraph>``).
+    Memory grows with claims × (claims + len(avoid)) (285 × 2,500: trivial).
 
-    Returns items as :func:`iter_paragraphs` gives them, with ``stratum``
-    ``<round_name>-<stratum>`` (round 1's strata: policy, economy, other), ordered by story
-    and paragraph. Raises ``FileNotFoundError`` (from ``gzip``) when the archive is absent,
-    and ``ValueError`` when ``model`` returns a different number of rows than it was given.
+    Returns a :class:`ClaimsDraw` whose items are as :func:`iter_paragraphs` gives them, with
+    ``stratum`` ``<round_name>-<stratum>`` (round 1's strata: policy, economy, other),
+    ``claimed`` (the stance) and ``confidence``, ordered by story and paragraph. Raises
+    ``FileNotFoundError`` (from ``gzip``) when the archive is absent, and ``ValueError`` when
+    ``model`` returns a different number of rows than it was given.
     """
     pool = list(iter_paragraphs(path, exclude=exclude))
     texts = [normalize_text(item["text"]) for item in pool]
+    draw = ClaimsDraw(kept=[], dropped=[], pool=len(pool), scored=len(pool))
     if prefilter is not None and texts:
         stance_max = np.asarray(prefilter.predict_proba(texts))[:, : len(STANCES)].max(axis=1)
-        keep = np.flatnonzero(stance_max >= prefilter_min)
+        passed = stance_max >= prefilter_min
+        skipped = np.flatnonzero(~passed)
+        if check_skipped and len(skipped):
+            rng = np.random.default_rng(seed)
+            slice_ = rng.choice(skipped, size=min(check_skipped, len(skipped)), replace=False)
+            checked = model.assess([texts[i] for i in slice_])
+            draw.skipped_checked = len(slice_)
+            draw.skipped_claimed = int((~np.asarray(checked.uncertain, dtype=bool)).sum())
+            draw.skipped_max_stance = float(np.asarray(checked.probs)[:, : len(STANCES)].max())
+        keep = np.flatnonzero(passed)
         pool, texts = [pool[i] for i in keep], [texts[i] for i in keep]
-    claimed = ~np.asarray(model.assess(texts).uncertain, dtype=bool) if texts else []
+        draw.scored = len(pool)
+    if texts:
+        scores = model.assess(texts)
+        claimed = ~np.asarray(scores.uncertain, dtype=bool)
+        labels = [LABELS[k] for k in np.asarray(scores.predicted)]
+        confidence = np.asarray(scores.confidence, dtype=float)
+    else:
+        claimed, labels, confidence = np.zeros(0, dtype=bool), [], np.zeros(0)
     claims = sorted(
-        (item for item, claim in zip(pool, claimed, strict=True) if claim),
-        key=lambda d: (d["story_id"], d["paragraph"]),
+        (
+            ({**item, "claimed": labels[i], "confidence": float(confidence[i])}, texts[i])
+            for i, item in enumerate(pool)
+            if claimed[i]
+        ),
+        key=lambda pair: (pair[0]["story_id"], pair[0]["paragraph"]),
     )
-    found = [c["text"] for c in claims]
+    found = [text for _, text in claims]
     similarity = char_jaccard(found, found)
-    labelled = char_jaccard(found, list(avoid)).max(axis=1, initial=0.0)
+    labelled = char_jaccard(found, [normalize_text(t) for t in avoid])
     kept: list[int] = []
-    for i in range(len(claims)):
-        if labelled[i] < CLAIMS_NEAR_DUPLICATE and not any(
-            similarity[i, j] >= CLAIMS_NEAR_DUPLICATE for j in kept
-        ):
-            kept.append(i)
-    return [{**claims[i], "stratum": f"{round_name}-{stratum(claims[i]['text'])}"} for i in kept]
+    for i, (item, _) in enumerate(claims):
+        item = {**item, "stratum": f"{round_name}-{stratum(item['text'])}"}
+        if labelled.shape[1] and labelled[i].max() >= CLAIMS_NEAR_DUPLICATE:
+            draw.dropped.append({**item, "near_copy_of": f"avoid[{int(labelled[i].argmax())}]"})
+            continue
+        copy = next((j for j in kept if similarity[i, j] >= CLAIMS_NEAR_DUPLICATE), None)
+        if copy is not None:
+            source = claims[copy][0]
+            draw.dropped.append(
+                {**item, "near_copy_of": f"{source['story_id']}#{source['paragraph']}"}
+            )
+            continue
+        kept.append(i)
+        draw.kept.append(item)
+    return draw
 
 
 LABELLED_COLUMNS = ("id", "doc_id", "text", "label", "year", "stratum")
