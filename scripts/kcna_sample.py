@@ -101,20 +101,17 @@ def claims(
     it nearly copies) and ``<out>.draw.json`` (pool sizes, models, the prefilter check)."""
     from dprk_stance.models import load_model
 
-    with GOLD.open(encoding="utf-8") as fh:
-        gold_stories = {row["story_id"] for row in csv.DictReader(fh)}
     gold, gold_rejects = read_labelled(GOLD, archive)
     training, training_rejects = read_labelled(TRAINING, archive)
-    if gold_rejects or training_rejects:
+    if gold_rejects or training_rejects:  # every label row must be read: none may be drawn again
         first = (gold_rejects + training_rejects)[0]
         sys.exit(f"{first['file']}, line {first['line']}: {first['reason']}")
     other = training[~training["stratum"].str.startswith(f"{round_name}-")]
-    with TRAINING.open(encoding="utf-8") as fh:
-        exclude = {
-            (row["story_id"], int(row["paragraph"]))
-            for row in csv.DictReader(fh)
-            if not row["stratum"].startswith(f"{round_name}-")
-        }
+    exclude = {
+        (story, int(key.rsplit("#", 1)[1]))
+        for story, key in zip(other["doc_id"], other["id"], strict=True)
+    }
+    gold_stories = set(gold["doc_id"])
     exclude |= {
         (story["id"], index)
         for story in iter_stories(archive)
