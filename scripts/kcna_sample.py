@@ -53,10 +53,9 @@ from dprk_stance.realtext import (
     KCNA_ARCHIVE,
     ROUND_2,
     claims_sample,
-    iter_stories,
-    paragraphs,
     read_labelled,
     sample_paragraphs,
+    story_paragraph_keys,
     training_sample,
 )
 
@@ -111,13 +110,7 @@ def claims(
         (story, int(key.rsplit("#", 1)[1]))
         for story, key in zip(other["doc_id"], other["id"], strict=True)
     }
-    gold_stories = set(gold["doc_id"])
-    exclude |= {
-        (story["id"], index)
-        for story in iter_stories(archive)
-        if story["id"] in gold_stories
-        for index, _ in enumerate(paragraphs(story["text"]))
-    }
+    exclude |= story_paragraph_keys(archive, set(gold["doc_id"]))
     model, prefilter = load_model(model_dir), load_model(prefilter_dir)
     avoid_ids = [*gold["id"], *other["id"]]
     draw = claims_sample(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 import dprk_stance  # noqa: F401  (sets HF_HUB_OFFLINE before transformers is imported)
-from dprk_stance.config import MODEL_SECTIONS, Config
+from dprk_stance.config import MODEL_SECTIONS, Config, model_section
 
 REPO = Path(__file__).resolve().parents[1]
 KCNA = REPO.parent / "shared" / "data" / "kcna" / "kcna-en-2011-2012.jsonl.gz"
@@ -61,6 +61,13 @@ OPENERS = [
     "Experience shows that",
     "[We] hold that",
 ]
+
+
+def tfidf_params(**overrides: Any) -> Any:
+    """The repo's ``tfidf_logreg`` params section with ``overrides``, validated as a saved
+    model's section is, so a setting added to params.yaml needs no edit here."""
+    data = Config.load(REPO / "params.yaml").to_dict()["tfidf_logreg"]
+    return model_section("tfidf-logreg", {**data, **overrides})
 
 
 def make_corpus(n_docs: int = 30, per_doc: int = 4, seed: int = 0) -> list[dict]:

@@ -80,6 +80,14 @@ def test_out_of_range_is_named():
         Config.from_dict(with_changes(evaluate={"confident": 0}))
 
 
+def test_char_ngram_range_is_checked():
+    for bad in ([3], [5, 3], [0, 2], [1, 2, 3]):
+        with pytest.raises(ConfigError, match=r"tfidf_logreg\.char_ngram_range"):
+            Config.from_dict(with_changes(tfidf_logreg={"char_ngram_range": bad}))
+    cfg = Config.from_dict(with_changes(tfidf_logreg={"char_ngram_range": [3, 5]}))
+    assert cfg.tfidf_logreg.char_ngram_range == (3, 5)
+
+
 def test_yaml11_exponent_string_becomes_float():
     cfg = Config.from_dict(with_changes(train={"learning_rate": "5e-5"}))
     assert cfg.train.learning_rate == 5e-5

@@ -13,10 +13,9 @@ from dprk_stance.config import Config
 from dprk_stance.ingest import ingest
 from dprk_stance.split import assign_splits
 from dprk_stance.stances import LABELS
-from dprk_stance.text import KYONGJE, char_jaccard
+from dprk_stance.text import KYONGJE, NEAR_DUPLICATE_ACROSS_SPLITS, char_jaccard
 
 NEAR_DUPLICATE = 0.5  # character 5-gram Jaccard; the corpus's closest pair is below 0.3
-NEAR_DUPLICATE_ACROSS_SPLITS = 0.4
 
 
 @pytest.fixture(scope="module")

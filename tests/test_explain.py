@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import tfidf_params
 
 from dprk_stance.cli import main
-from dprk_stance.config import model_section
 from dprk_stance.explain import ExplainError, explain_passages, highlight_segments
 from dprk_stance.models import build_model, load_model
 from dprk_stance.stances import LABEL2ID, LABELS
@@ -56,17 +56,8 @@ def _corpus(n: int = 160, seed: int = 0) -> tuple[list[str], np.ndarray]:
 @pytest.fixture(scope="module")
 def tfidf_dir(tmp_path_factory):
     texts, y = _corpus()
-    params = model_section(
-        "tfidf-logreg",
-        {
-            "ngram_max": 2,
-            "min_df": 1,
-            "max_features": 5000,
-            "sublinear_tf": True,
-            "negation_scope": True,
-            "C": 10.0,
-            "class_weight": "balanced",
-        },
+    params = tfidf_params(
+        ngram_max=2, max_features=5000, negation_scope=True, char_ngram_range=[], C=10.0
     )
     model = build_model("tfidf-logreg", params, seed=0)
     model.fit(texts, y, texts, y)
@@ -167,3 +158,14 @@ def test_cli_explain(tfidf_dir, capsys):
     assert data["label"] == "conservative"
     assert {t["text"] for t in data["tokens"]} == {"the", "vostrang", "report"}
     assert main(["explain", "  ", "--model", str(tfidf_dir)]) == 2
+
+
+def test_a_model_with_character_ngrams_is_explained_by_occlusion(tmp_path):
+    texts, y = _corpus()
+    model = build_model("tfidf-logreg", tfidf_params(char_ngram_range=[3, 5]), seed=0)
+    model.fit(texts, y, texts, y)
+    (e,) = explain_passages(model, ["the members discussed the pellinor report"])
+    assert e.method == "occlusion" and "character n-grams" in e.note
+    assert e.top(1)[0].text == "pellinor"
+    with pytest.raises(ExplainError, match="character n-grams"):
+        explain_passages(model, ["the pellinor report"], method="linear")

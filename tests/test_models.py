@@ -212,3 +212,70 @@ def test_a_tfidf_model_saved_before_negation_scopes_loads_without_them(trained, 
     sidecar.write_text(json.dumps(meta))
     with pytest.raises(ModelLoadError, match="ngram_max"):
         load_model(copy)
+
+
+def _spelling_corpus() -> tuple[list[str], np.ndarray]:
+    """Each class has its cue word in one spelling only; the filler is shared."""
+    cues = ["decentralisation", "diversification", "centralism", "weather"]
+    filler = [
+        "the",
+        "committee",
+        "discussed",
+        "the",
+        "report",
+        "of",
+        "the",
+        "ministry",
+        "at",
+        "length",
+    ]
+    texts, y = [], []
+    for i in range(80):
+        words = filler[i % 5 :] + filler[: i % 5]
+        words.insert(i % 7, cues[i % 4])
+        texts.append(" ".join(words))
+        y.append(i % 4)
+    return texts, np.array(y)
+
+
+def test_tfidf_char_ngrams_read_an_unseen_spelling_and_round_trip_exactly(tmp_path):
+    """With char_ngram_range the model links "decentralization" to the "decentralisation"
+    it was trained on (words alone cannot); the saved model scores exactly as the fitted
+    one, and the character vectorizer is saved in its own files."""
+    from conftest import tfidf_params
+
+    from dprk_stance.models import build_model
+
+    texts, y = _spelling_corpus()
+    unseen = ["the committee discussed decentralization at length"]
+    probs = {}
+    for name, chars in (("words", []), ("chars", [3, 5])):
+        model = build_model("tfidf-logreg", tfidf_params(char_ngram_range=chars), seed=0)
+        summary = model.fit(texts, y, texts, y)
+        model.abstain_threshold = 0.5
+        probs[name] = model.predict_proba(unseen)[0]
+        model.save(tmp_path / name)
+        again = load_model(tmp_path / name)
+        sample = unseen + texts[:5]
+        np.testing.assert_allclose(
+            again.predict_proba(sample), model.predict_proba(sample), rtol=1e-10, atol=1e-12
+        )
+        assert ("char_vocabulary_size" in summary) == bool(chars)
+        assert (tmp_path / name / "char_vectorizer.json").is_file() == bool(chars)
+    assert probs["chars"].argmax() == LABELS.index("pro-decentralization")
+    assert probs["words"].max() < 0.5 < probs["chars"].max()
+
+
+def test_a_tfidf_model_saved_before_char_ngrams_loads_with_words_only(trained, tmp_path):
+    import shutil
+    from pathlib import Path
+
+    copy = shutil.copytree(Path(trained.paths.models_dir) / "tfidf-logreg", tmp_path / "old")
+    sidecar = copy / MODEL_FILE
+    meta = json.loads(sidecar.read_text())
+    for key in ("char_ngram_range", "char_max_features"):
+        del meta["params"][key]
+    sidecar.write_text(json.dumps(meta))
+    model = load_model(copy)
+    assert model.params.char_ngram_range == () and model.char_vectorizer is None
+    assert model.predict_proba(TEXTS).shape == (len(TEXTS), len(LABELS))

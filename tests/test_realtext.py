@@ -1,5 +1,6 @@
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -282,3 +283,80 @@ def test_committed_training_labels_are_consistent_and_apart_from_gold():
     decided = labels[disagreed].merge(adjudicated, on=["story_id", "paragraph"], how="outer")
     assert len(decided) == len(adjudicated) and (decided["label"] == decided["final"]).all()
     assert adjudicated["reason"].str.len().min() > 10
+
+
+def _load_script(name: str):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _label_file(path, archive, rows):
+    """A label CSV for ``rows`` of (story, paragraph, stratum, label), hashed from ``archive``."""
+    stories = {s["id"]: s for s in realtext.iter_stories(archive)}
+    with open(path, "w", encoding="utf-8", newline="") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(["story_id", "paragraph", "sha", "stratum", "label"])
+        for story, index, stratum, label in rows:
+            text = realtext.paragraphs(stories[story]["text"])[index]
+            writer.writerow([story, index, paragraph_hash(text), stratum, label])
+    return path
+
+
+def test_kcna_sample_claims_script_excludes_other_rounds_and_gold_and_names_copies(
+    tmp_path, monkeypatch
+):
+    """scripts/kcna_sample.py --claims: a gold story and another round's rows are neither
+    drawn nor copied (a copy is named by its label id); the round being drawn is redrawn;
+    the three files agree."""
+    archive, _ = _claims_archive(tmp_path)
+    script = _load_script("kcna_sample")
+    gold = _label_file(tmp_path / "gold.csv", archive, [("c1", 0, "r1-economy", "none")])
+    training = _label_file(
+        tmp_path / "train.csv",
+        archive,
+        [("a1", 0, "t2-policy", "none"), ("b1", 0, "t3-policy", "pro-diversification")],
+    )
+    monkeypatch.setattr(script, "GOLD", gold)
+    monkeypatch.setattr(script, "TRAINING", training)
+    model, prefilter = _FakeModel(), _FakePrefilter()
+    model.content_sha256, model.abstain_threshold = "m" * 64, 0.55
+    prefilter.content_sha256 = "p" * 64
+    import dprk_stance.models
+
+    monkeypatch.setattr(
+        dprk_stance.models, "load_model", lambda path: model if path == "M" else prefilter
+    )
+    out = tmp_path / "t3.jsonl"
+    script.claims("t3", "M", "P", str(out), archive=str(archive))
+
+    drawn = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [(d["story_id"], d["paragraph"]) for d in drawn] == [("a5", 0), ("b1", 0), ("b3", 0)]
+    claims = pd.read_csv(f"{out}.claims.csv", dtype=str, keep_default_na=False)
+    dropped = claims[claims["kept"] == "no"]
+    assert list(zip(dropped["story_id"], dropped["near_copy_of"], strict=True)) == [
+        ("a1", "a1#0"),  # reprints of the round-t2 row: named by its id, not "avoid[k]"
+        ("a2", "a1#0"),
+        ("a4", "a1#0"),
+        ("b2", "b1#0"),
+    ]
+    assert set(claims["claimed"]) == {"pro-diversification"}
+    summary = json.loads(Path(f"{out}.draw.json").read_text(encoding="utf-8"))
+    assert (summary["claimed"], summary["kept"]) == (len(claims), len(drawn))
+    assert summary["model"] == {"path": "M", "content_sha256": "m" * 64}
+    assert summary["pool"] == 9  # 11 paragraphs less the gold story's and the t2 row
+
+
+def test_kcna_sample_claims_script_stops_on_a_label_row_it_cannot_read(tmp_path, monkeypatch):
+    archive, _ = _claims_archive(tmp_path)
+    script = _load_script("kcna_sample")
+    training = _label_file(tmp_path / "train.csv", archive, [("a1", 0, "t2-policy", "none")])
+    training.write_text(training.read_text().replace(",none", ",maybe"), encoding="utf-8")
+    gold = _label_file(tmp_path / "gold.csv", archive, [("c1", 0, "r1-economy", "none")])
+    monkeypatch.setattr(script, "GOLD", gold)
+    monkeypatch.setattr(script, "TRAINING", training)
+    with pytest.raises(SystemExit, match=r"train\.csv, line 2: "):
+        script.claims("t3", "M", "P", str(tmp_path / "t3.jsonl"), archive=str(archive))

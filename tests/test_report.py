@@ -260,27 +260,18 @@ def test_period_choice_and_bad_input(tmp_path):
 
 def _tfidf_model(folder):
     """A tf-idf model trained on the tests' small corpus (seconds)."""
-    from conftest import make_corpus
+    from conftest import make_corpus, tfidf_params
 
-    from dprk_stance.config import model_section
     from dprk_stance.models import build_model
     from dprk_stance.stances import LABEL2ID
 
     rows = make_corpus()
     texts = [r["text"] for r in rows]
     y = np.array([LABEL2ID[r["label"]] for r in rows])
-    params = {
-        "ngram_max": 2,
-        "min_df": 1,
-        "max_features": 5000,
-        "sublinear_tf": True,
-        "negation_scope": True,
-    }
-    model = build_model(
-        "tfidf-logreg",
-        model_section("tfidf-logreg", {**params, "C": 10.0, "class_weight": "balanced"}),
-        seed=0,
+    params = tfidf_params(
+        ngram_max=2, max_features=5000, negation_scope=True, char_ngram_range=[], C=10.0
     )
+    model = build_model("tfidf-logreg", params, seed=0)
     model.fit(texts, y, texts, y)
     model.abstain_threshold = 0.5
     model.save(folder)

@@ -55,7 +55,8 @@ def test_negation_scope_runs_from_the_cue_to_clause_punctuation():
 
 
 def test_negation_scope_lets_tfidf_tell_a_denied_right_from_a_granted_one():
-    from dprk_stance.config import model_section
+    from conftest import tfidf_params
+
     from dprk_stance.models import build_model
     from dprk_stance.stances import LABEL2ID
 
@@ -74,17 +75,8 @@ def test_negation_scope_lets_tfidf_tell_a_denied_right_from_a_granted_one():
     probe = ["Workshops should not be allowed to set their own prices."]
     predicted = {}
     for scope in (True, False):
-        params = model_section(
-            "tfidf-logreg",
-            {
-                "ngram_max": 1,
-                "min_df": 1,
-                "max_features": 1000,
-                "sublinear_tf": True,
-                "negation_scope": scope,
-                "C": 10.0,
-                "class_weight": "balanced",
-            },
+        params = tfidf_params(
+            ngram_max=1, max_features=1000, negation_scope=scope, char_ngram_range=[], C=10.0
         )
         model = build_model("tfidf-logreg", params, seed=0)
         model.fit(texts, np.array(y), texts, np.array(y))

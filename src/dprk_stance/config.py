@@ -78,8 +78,23 @@ class TfidfConfig:
     max_features: int
     sublinear_tf: bool
     negation_scope: bool
+    # Character n-grams within words (scikit-learn's ``char_wb``) beside the word n-grams:
+    # [low, high] lengths, [] = none. They match a stem across inflections and spellings
+    # ("decentralised", "decentralization") that word features keep apart.
+    char_ngram_range: tuple[int, ...]
+    char_max_features: int
     C: float
     class_weight: Literal["balanced", "none"]
+
+    def __post_init__(self) -> None:
+        r = self.char_ngram_range
+        if r and (len(r) != 2 or not 1 <= r[0] <= r[1]):
+            raise ConfigError(
+                f"tfidf_logreg.char_ngram_range: expected [] or [low, high] with "
+                f"1 <= low <= high, got {list(r)}"
+            )
+        if r and self.char_max_features < 1:
+            raise ConfigError("tfidf_logreg.char_max_features must be at least 1")
 
 
 @dataclass(frozen=True)

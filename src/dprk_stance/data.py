@@ -12,7 +12,7 @@ from dprk_stance.config import Config
 from dprk_stance.errors import DprkStanceError
 from dprk_stance.realtext import LABELLED_COLUMNS, read_labelled
 from dprk_stance.stances import LABEL2ID
-from dprk_stance.text import char_jaccard
+from dprk_stance.text import NEAR_DUPLICATE_ACROSS_SPLITS, char_jaccard
 
 
 def read_split(cfg: Config, name: str) -> pd.DataFrame:
@@ -27,7 +27,6 @@ class RealTextError(DprkStanceError, ValueError):
     """Real-text training labels that would leak into the real-text evaluation set."""
 
 
-GOLD_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-splits bound
 NEAR_DUPLICATE_REJECT = "gold-near-duplicate"  # such a reject's ``kind``: expected, no fault
 
 
@@ -39,7 +38,7 @@ def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]
     says so). Rows have ``realtext.LABELLED_COLUMNS`` minus ``stratum``, plus ``register``
     (``"kcna-news"``). The archive republishes text under new story ids, so a training
     paragraph whose character 5-gram Jaccard with any gold paragraph reaches
-    ``GOLD_NEAR_DUPLICATE`` is rejected too, with the gold paragraph named and ``kind``
+    ``NEAR_DUPLICATE_ACROSS_SPLITS`` is rejected too, with the gold paragraph named and ``kind``
     ``NEAR_DUPLICATE_REJECT`` (the archive's reprints make these expected). Raises
     :class:`RealTextError` naming the file and line of the first training row whose story
     also has a label in ``real_text.gold``: the real-text evaluation must stay on unseen
@@ -63,7 +62,7 @@ def real_text_training(cfg: Config, name: str) -> tuple[pd.DataFrame, list[dict]
     similarity = char_jaccard(frame["text"].tolist(), gold["text"].tolist())
     closest = similarity.argmax(axis=1) if len(gold) else np.zeros(len(frame), dtype=int)
     best = similarity.max(axis=1) if len(gold) else np.zeros(len(frame))
-    copies = best >= GOLD_NEAR_DUPLICATE
+    copies = best >= NEAR_DUPLICATE_ACROSS_SPLITS
     lines = {f"{r['story_id']}#{r['paragraph']}": i + 2 for i, r in train.iterrows()}
     near = zip(frame[copies].itertuples(), closest[copies], best[copies], strict=True)
     for row, j, value in near:

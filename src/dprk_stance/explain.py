@@ -3,12 +3,12 @@
 One function, :func:`explain_passages`, serves ``dprk-stance explain`` and the HTML report.
 The method follows the model, and each is exact about what it measures:
 
-* ``linear`` (tfidf-logreg, keywords): the model's calibrated log-odds of the class against
-  the mean of all four classes is a sum over features, ``(w_c - mean_k w_k) * x / T``
-  (``x`` the TF-IDF weight or log keyword count, ``T`` the fitted temperature). Each
-  feature's term is shared among the words that produce it (an n-gram's among its words,
-  a keyword count's among its matches), so the word weights plus the intercept term add
-  up to that log-odds exactly. Unit: calibrated log-odds.
+* ``linear`` (tfidf-logreg without character n-grams, keywords): the model's calibrated
+  log-odds of the class against the mean of all four classes is a sum over features,
+  ``(w_c - mean_k w_k) * x / T`` (``x`` the TF-IDF weight or log keyword count, ``T`` the
+  fitted temperature). Each feature's term is shared among the words that produce it (an
+  n-gram's among its words, a keyword count's among its matches), so the word weights plus
+  the intercept term add up to that log-odds exactly. Unit: calibrated log-odds.
 * ``integrated-gradients`` (transformer, with the optional ``captum`` extra installed):
   Layer Integrated Gradients on the word-embedding layer from a baseline of padding tokens
   (special tokens kept), on the calibrated logit of the class; word pieces are summed per
@@ -99,7 +99,8 @@ def explain_passages(
     """Word attributions for each of ``texts`` (one Explanation per text, same order).
 
     ``target``: a class name for all texts, one per text, or None for each text's predicted
-    class. ``method``: "auto" picks ``linear`` for tfidf-logreg and keywords,
+    class. ``method``: "auto" picks ``linear`` for tfidf-logreg (without character
+    n-grams) and keywords,
     ``integrated-gradients`` for the transformer when captum is installed, else
     ``occlusion``. Raises ExplainError for an unknown method or target, or a method the
     model does not support (``linear`` on a non-linear model, IG without captum or on a
@@ -163,6 +164,8 @@ Weights = list[tuple[list[tuple[int, int]], np.ndarray, dict[str, float]]]
 
 
 def _auto_method(model: StanceModel) -> tuple[str, str]:
+    if getattr(model, "char_vectorizer", None) is not None:
+        return "occlusion", _CHAR_NGRAMS_NOTE
     if model.kind in ("tfidf-logreg", "keywords"):
         return "linear", ""
     if model.kind == "transformer":
@@ -207,7 +210,15 @@ def _centred_rows(clf: Any, targets: np.ndarray, temperature: float) -> tuple[An
     return np.array(rows), np.array(biases)
 
 
+_CHAR_NGRAMS_NOTE = (
+    "the model also reads character n-grams, which the exact linear decomposition does "
+    "not share out among words: attributions by occlusion instead"
+)
+
+
 def _linear(model: StanceModel, texts: list[str], targets: np.ndarray) -> Weights:
+    if getattr(model, "char_vectorizer", None) is not None:
+        raise ExplainError(f"no linear attribution: {_CHAR_NGRAMS_NOTE}")
     if model.kind == "tfidf-logreg":
         return _linear_tfidf(model, texts, targets)
     if model.kind == "keywords":

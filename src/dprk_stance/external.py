@@ -53,16 +53,14 @@ def external(cfg: Config) -> dict[str, Any]:
         "evaluate.kinds": file_manifest(cfg.evaluate.kinds),
         **{f"evaluate.sets.{k}": file_manifest(v) for k, v in cfg.evaluate.sets.items()},
     }
-    for name, entry in {"real_text.archive": archive, **evaluation}.items():
+    inputs = {"real_text.archive": archive, **evaluation}
+    for name, entry in inputs.items():
         if not entry["present"]:
             log.warning("%s: %s is not a file", name, entry["path"])
     out = Path(cfg.paths.processed_dir) / EXTERNAL_DIR
     write_json(out / ARCHIVE_MANIFEST, archive)
     write_json(out / EVALUATION_MANIFEST, evaluation)
-    return {
-        name: entry["present"]
-        for name, entry in {"real_text.archive": archive, **evaluation}.items()
-    }
+    return {name: entry["present"] for name, entry in inputs.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

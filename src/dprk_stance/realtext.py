@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.stances import LABELS, STANCES
-from dprk_stance.text import char_jaccard, normalize_text
+from dprk_stance.text import NEAR_DUPLICATE_ACROSS_SPLITS, char_jaccard, normalize_text
 
 KCNA_ARCHIVE = Path("../shared/data/kcna/kcna-en-2011-2012.jsonl.gz")
 
@@ -186,6 +186,17 @@ def sample_paragraphs(
     return sorted(chosen, key=lambda d: (d["story_id"], d["paragraph"]))
 
 
+def story_paragraph_keys(path: str | Path, stories: set[str]) -> set[tuple[str, int]]:
+    """Every (story id, paragraph index) of the archive's stories in ``stories``: what a
+    sampler's ``exclude`` needs to keep a whole story (a gold one) out of a draw."""
+    return {
+        (story["id"], index)
+        for story in iter_stories(path)
+        if story["id"] in stories
+        for index, _ in enumerate(paragraphs(story["text"]))
+    }
+
+
 def training_sample(path: str | Path, gold_stories: set[str]) -> list[dict]:
     """Draw the paragraphs of the real-text training set (``TRAINING_ROUNDS``, in order).
 
@@ -193,12 +204,7 @@ def training_sample(path: str | Path, gold_stories: set[str]) -> list[dict]:
     never share a story; round t2 also excludes round t1's paragraphs. Each item is as
     :func:`sample_paragraphs` returns, with ``stratum`` prefixed by its round (``t1-policy``).
     """
-    exclude = {
-        (story["id"], index)
-        for story in iter_stories(path)
-        if story["id"] in gold_stories
-        for index, _ in enumerate(paragraphs(story["text"]))
-    }
+    exclude = story_paragraph_keys(path, gold_stories)
     drawn: list[dict] = []
     for name, sizes, seed in TRAINING_ROUNDS:
         sample = sample_paragraphs(path, sizes=sizes, seed=seed, exclude=exclude)
@@ -208,7 +214,6 @@ def training_sample(path: str | Path, gold_stories: set[str]) -> list[dict]:
 
 
 CLAIMS_PREFILTER = 0.2
-CLAIMS_NEAR_DUPLICATE = 0.4  # character 5-gram Jaccard: the corpus's across-splits bound
 
 
 @dataclass
@@ -255,7 +260,7 @@ def claims_sample(
     many skipped paragraphs anyway (drawn with ``seed``) and reports how many were claimed.
     ``exclude``: (story id, paragraph) pairs not to draw (gold stories, other rounds).
     ``avoid``: texts already labelled; a claim whose character 5-gram Jaccard with one of
-    them reaches ``CLAIMS_NEAR_DUPLICATE`` is dropped (the archive reprints stories under
+    them reaches ``NEAR_DUPLICATE_ACROSS_SPLITS`` is dropped (the archive reprints stories under
     new ids; ``near_copy_of`` is ``avoid[<index>]``), and so is a claim as close to an
     earlier kept claim in story order (``near_copy_of`` is its ``<story>#<paragraph>``).
     Memory grows with claims × (claims + len(avoid)) (285 × 2,500: trivial).
@@ -304,10 +309,10 @@ def claims_sample(
     kept: list[int] = []
     for i, (item, _) in enumerate(claims):
         item = {**item, "stratum": f"{round_name}-{stratum(item['text'])}"}
-        if labelled.shape[1] and labelled[i].max() >= CLAIMS_NEAR_DUPLICATE:
+        if labelled.shape[1] and labelled[i].max() >= NEAR_DUPLICATE_ACROSS_SPLITS:
             draw.dropped.append({**item, "near_copy_of": f"avoid[{int(labelled[i].argmax())}]"})
             continue
-        copy = next((j for j in kept if similarity[i, j] >= CLAIMS_NEAR_DUPLICATE), None)
+        copy = next((j for j in kept if similarity[i, j] >= NEAR_DUPLICATE_ACROSS_SPLITS), None)
         if copy is not None:
             source = claims[copy][0]
             draw.dropped.append(
@@ -339,7 +344,11 @@ def read_labelled(labels_csv: str | Path, archive: str | Path) -> tuple[pd.DataF
         raise FileNotFoundError(f"{archive}: KCNA archive not found")
     labels = pd.read_csv(labels_csv, dtype=str, keep_default_na=False)
     wanted = set(labels["story_id"])
-    found = {s["id"]: s for s in iter_stories(archive) if s["id"] in wanted}
+    found = {  # each story's paragraphs, split once
+        s["id"]: {**s, "paragraphs": paragraphs(s["text"])}
+        for s in iter_stories(archive)
+        if s["id"] in wanted
+    }
     rows: list[dict[str, Any]] = []
     rejects: list[dict] = []
     for line, rec in enumerate(labels.to_dict("records"), start=2):
@@ -352,7 +361,7 @@ def read_labelled(labels_csv: str | Path, archive: str | Path) -> tuple[pd.DataF
             {
                 "id": f"{rec['story_id']}#{index}",
                 "doc_id": rec["story_id"],
-                "text": normalize_text(paragraphs(story["text"])[index]),
+                "text": normalize_text(story["paragraphs"][index]),
                 "label": rec["label"],
                 "year": int(story["date"][:4]),
                 "stratum": rec.get("stratum", ""),
@@ -362,13 +371,14 @@ def read_labelled(labels_csv: str | Path, archive: str | Path) -> tuple[pd.DataF
 
 
 def _label_problem(rec: dict[str, str], stories: dict[str, dict]) -> str | None:
-    """Why a label row cannot be used, or None."""
+    """Why a label row cannot be used, or None. ``stories`` maps a story id to the story
+    with its ``paragraphs`` already split."""
     if rec.get("label") not in LABELS:
         return f"label {rec.get('label')!r} is not one of {list(LABELS)}"
     if not str(rec.get("paragraph", "")).isdigit():
         return f"paragraph {rec.get('paragraph')!r} is not a paragraph index"
     story = stories.get(rec["story_id"])
-    paras = paragraphs(story["text"]) if story else []
+    paras = story["paragraphs"] if story else []
     index = int(rec["paragraph"])
     if index >= len(paras) or paragraph_hash(paras[index]) != rec.get("sha"):
         return "paragraph not found in the archive or its hash differs"

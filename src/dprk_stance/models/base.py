@@ -278,7 +278,7 @@ def load_model(path: str | Path, *, int8: bool = False) -> StanceModel:
 # Settings added after a model kind was first released, with the value that describes what
 # models saved before them did (not a default: those models really did this).
 _ADDED_SETTINGS: dict[str, dict[str, Any]] = {
-    "tfidf-logreg": {"negation_scope": False},
+    "tfidf-logreg": {"negation_scope": False, "char_ngram_range": [], "char_max_features": 0},
     "ensemble": {"weighting": "equal"},
 }
 
