@@ -93,3 +93,26 @@ def test_differently_segmented_runs_align_by_character_span():
     }
     assert result["agreement"] == pytest.approx(200 / 299)
     assert [(d["passage"], d["passage_b"]) for d in result["disagreements"]] == [(0, 1)]
+
+
+def test_passage_agreement_counts_each_pair_once_beside_the_character_weighted():
+    """A short disagreeing passage barely moves the character-weighted agreement; the
+    per-passage figures, which the cross-tabulation shows, count it fully."""
+    a = _run(["conservative"] * 4).assign(start=[0, 300, 600, 0], end=[200, 500, 800, 5])
+    b = a.assign(label=["conservative"] * 3 + ["pro-diversification"])
+    result = compare_runs(a, b)
+    assert result["passage_agreement"] == pytest.approx(0.75)
+    assert result["agreement"] > 0.95
+    crosstab_agree = sum(result["crosstab"][la][la] for la in result["crosstab"])
+    assert result["passage_agreement"] == crosstab_agree / result["matched_passages"]
+
+
+def test_compare_refuses_runs_that_share_no_document(tmp_path, capsys):
+    from dprk_stance.cli import main
+
+    a = _run(["conservative", "pro-diversification"]).assign(doc_id="issue-2016-02.txt")
+    a.to_csv(tmp_path / "a.csv", index=False)
+    a.assign(doc_id="/data/issue-2016-02.txt").to_csv(tmp_path / "b.csv", index=False)
+    assert main(["compare", str(tmp_path / "a.csv"), str(tmp_path / "b.csv")]) == 2
+    err = capsys.readouterr().err
+    assert "share no document id" in err and "'/data/issue-2016-02.txt'" in err

@@ -63,7 +63,7 @@ def test_evaluate_command_on_a_gold_file(trained, tmp_path, capsys):
             str(tmp_path / "ev"),
         ]
     )
-    assert code == 0
+    assert code == 1  # a rejected row: the figures cover fewer rows than the file holds
     captured = capsys.readouterr()
     assert "macro-F1" in captured.out and "line 5" in captured.err
     metrics = json.loads((tmp_path / "ev" / "metrics.json").read_text())
@@ -82,6 +82,10 @@ def test_default_model_comes_from_the_leaderboard(tmp_path, monkeypatch):
     assert resolve_model("models/x", tmp_path / "reports") == "models/x"
     with pytest.raises(ValueError, match="no --model"):
         resolve_model(None, tmp_path / "nowhere")
+    # run from outside the project: say so, not "run dvc repro"
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match="run from the project root, or pass --model"):
+        resolve_model(None, Path("reports-absent"))
 
 
 def test_predict_errors_are_clear(tmp_path, capsys):

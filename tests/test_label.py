@@ -1,6 +1,9 @@
+import dataclasses
 import gzip
 import io
 import json
+import logging
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -182,7 +185,14 @@ def test_resume_after_interruption_gives_the_same_rows(docs, tfidf, tmp_path, mo
     assert result.resumed_documents == 2
     resumed = pd.read_csv(out)
     pd.testing.assert_frame_equal(resumed, reference)
-    assert not work.exists()
+    assert not work.exists() and not output_paths(out)["work_inputs"].exists()
+    # The speed is this session's: passages carried over from the checkpoint are not in it.
+    first_two = reference["doc_id"].isin(reference["doc_id"].unique()[:2]).sum()
+    assert result.resumed_passages == first_two > 0
+    assert result.passages == len(reference)
+    assert result.passages_per_s * result.seconds == pytest.approx(len(reference) - first_two)
+    report = json.loads(result.report.read_text())
+    assert report["passages_per_s"] == pytest.approx(result.passages_per_s)
 
 
 def test_resume_refuses_a_different_run(docs, tfidf, tmp_path, monkeypatch):
@@ -190,8 +200,196 @@ def test_resume_refuses_a_different_run(docs, tfidf, tmp_path, monkeypatch):
     monkeypatch.setattr(label_module, "finalise", lambda *a, **k: None)
     label_documents([docs / "a.txt"], tfidf, out, QUIET)
     monkeypatch.undo()
-    with pytest.raises(ValueError, match="other inputs"):
+    with pytest.raises(ValueError, match=r"inputs \[.*a\.txt'\] then, \[.*b\.md'\] now"):
         label_documents([docs / "b.md"], tfidf, out, LabelOptions(progress=False, resume=True))
+
+
+# -- resume checks the inputs' content --------------------------------------------------------
+
+CHUNKED = LabelOptions(progress=False, chunk_passages=2)  # a checkpoint after every document
+
+
+def _story(i: int) -> str:
+    return f"Report number {i} from the economic front, as the journal printed it.\n\n" + (
+        "\n\n".join(PARAS)
+    )
+
+
+def _folder(root: Path, names: Sequence[str] = ("b.txt", "c.txt", "d.txt")) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    for i, name in enumerate(names):
+        (root / name).write_text(_story(i), encoding="utf-8")
+    return root
+
+
+def _interrupt(
+    inputs, model, out, monkeypatch, after: int = 1, stdin=None, **options
+) -> dict[str, Path]:
+    """Start a run and Ctrl-C it once ``after`` documents are checkpointed (as the resume
+    test above does); the working files and checkpoint stay behind."""
+    original = label_module._score_and_write
+    calls = {"n": 0}
+
+    def crash(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] > after:
+            raise KeyboardInterrupt
+        return original(*args, **kwargs)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(label_module, "_score_and_write", crash)
+        with pytest.raises(KeyboardInterrupt):
+            label_documents(
+                inputs, model, out, dataclasses.replace(CHUNKED, **options), stdin=stdin
+            )
+    paths = output_paths(out)
+    assert paths["progress"].is_file() and not out.exists()
+    return paths
+
+
+def _resume(inputs, model, out, **options):
+    return label_documents(inputs, model, out, dataclasses.replace(CHUNKED, resume=True, **options))
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ("add", r"added: \S*a-new\.txt(;|\))"),  # sorts first: every later document shifts
+        ("remove", r"removed: \S*c\.txt(;|\))"),
+        ("edit", r"changed: \S*d\.txt(;|\))"),
+    ],
+)
+def test_resume_refuses_when_the_files_in_an_input_folder_changed(
+    tfidf, tmp_path, monkeypatch, change, expected
+):
+    """A folder's files changed after the interruption: resuming by document count would
+    skip the new file, label others twice, or keep rows of text no longer there."""
+    folder = _folder(tmp_path / "issues")
+    out = tmp_path / "out.csv"
+    paths = _interrupt([folder], tfidf, out, monkeypatch)
+    if change == "add":
+        (folder / "a-new.txt").write_text(_story(9), encoding="utf-8")
+    elif change == "remove":
+        (folder / "c.txt").unlink()
+    else:  # same size, other words: only the hash tells
+        text = (folder / "d.txt").read_text(encoding="utf-8")
+        (folder / "d.txt").write_text(text.replace("Report", "Papers"), encoding="utf-8")
+    with pytest.raises(ValueError, match=expected) as refused:
+        _resume([folder], tfidf, out)
+    assert "start without --resume" in str(refused.value)
+    assert change != "add" or "changed:" not in str(refused.value)
+    # Refusing leaves the checkpoint as it was, and no outputs.
+    assert paths["progress"].is_file() and not out.exists()
+
+
+def test_resume_refuses_a_jsonl_replaced_at_the_same_path(tfidf, tmp_path, monkeypatch):
+    """Other stories at the same path: the rows of the old ones must not be kept."""
+    archive = tmp_path / "stories.jsonl"
+
+    def write(prefix: str) -> None:
+        rows = [{"id": f"{prefix}{i}", "text": _story(i)} for i in range(4)]
+        archive.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+
+    write("old")
+    out = tmp_path / "out.jsonl"
+    _interrupt([archive], tfidf, out, monkeypatch, after=2)
+    write("new")
+    with pytest.raises(ValueError, match=r"changed: \S*stories\.jsonl\)"):
+        _resume([archive], tfidf, out)
+
+
+def test_resume_names_the_option_that_differs(tfidf, tmp_path, monkeypatch):
+    folder = _folder(tmp_path / "issues")
+    out = tmp_path / "out.csv"
+    _interrupt([folder], tfidf, out, monkeypatch, threshold=0.3)
+    with pytest.raises(
+        ValueError, match=r"belongs to another run \(threshold 0\.3 then, 0\.9 now\)"
+    ):
+        _resume([folder], tfidf, out, threshold=0.9)
+    with pytest.raises(ValueError, match=r"\(min_chars 40 then, 30 now\)"):
+        _resume([folder], tfidf, out, threshold=0.3, min_chars=30)
+    # The same options: it resumes.
+    assert _resume([folder], tfidf, out, threshold=0.3).resumed_documents == 1
+
+
+def test_resume_of_unchanged_inputs_gives_an_uninterrupted_runs_rows(tfidf, tmp_path, monkeypatch):
+    """Files touched but not changed (same bytes, new mtime) still resume, to the same rows."""
+    folder = _folder(tmp_path / "issues", ["a.txt", "b.txt", "c.txt", "d.txt"])
+    (folder / "metadata.csv").write_text("file,date\nb.txt,2016-03-01\n", encoding="utf-8")
+    reference = pd.read_csv(label_documents([folder], tfidf, tmp_path / "ref.csv", CHUNKED).out)
+    out = tmp_path / "out.csv"
+    _interrupt([folder], tfidf, out, monkeypatch, after=2)
+    for file in folder.iterdir():
+        file.write_bytes(file.read_bytes())
+    result = _resume([folder], tfidf, out)
+    assert result.resumed_documents == 2 and result.documents == 4
+    pd.testing.assert_frame_equal(pd.read_csv(out), reference)
+
+
+def test_resume_refuses_when_the_metadata_sidecar_changed(tfidf, tmp_path, monkeypatch):
+    """The folder's metadata.csv is read too: the dates of written rows would be stale."""
+    folder = _folder(tmp_path / "issues")
+    (folder / "metadata.csv").write_text("file,date\nb.txt,2016-03-01\n", encoding="utf-8")
+    out = tmp_path / "out.csv"
+    _interrupt([folder], tfidf, out, monkeypatch)
+    (folder / "metadata.csv").write_text("file,date\nb.txt,2017-03-01\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"changed: \S*metadata\.csv"):
+        _resume([folder], tfidf, out)
+
+
+def test_resume_refuses_stdin(tfidf, tmp_path, monkeypatch):
+    out = tmp_path / "out.csv"
+    text = "\n\n".join(PARAS)
+    _interrupt(["-"], tfidf, out, monkeypatch, after=0, stdin=io.StringIO(text))
+    with pytest.raises(ValueError, match=r"stdin \(-\)"):
+        label_documents(
+            ["-"],
+            tfidf,
+            out,
+            dataclasses.replace(CHUNKED, resume=True),
+            stdin=io.StringIO(text),
+        )
+
+
+def test_resume_refuses_a_checkpoint_without_a_record_of_its_inputs(tfidf, tmp_path, monkeypatch):
+    """A checkpoint from before inputs were fingerprinted cannot be checked: refused."""
+    folder = _folder(tmp_path / "issues")
+    out = tmp_path / "out.csv"
+    paths = _interrupt([folder], tfidf, out, monkeypatch)
+    paths["work_inputs"].unlink()
+    with pytest.raises(ValueError, match="no record of the files it was made from"):
+        _resume([folder], tfidf, out)
+
+
+def test_a_fresh_start_warns_that_it_replaces_a_checkpoint(tfidf, tmp_path, monkeypatch, caplog):
+    folder = _folder(tmp_path / "issues")
+    out = tmp_path / "out.csv"
+    with caplog.at_level(logging.WARNING, logger="dprk_stance.label"):
+        paths = _interrupt([folder], tfidf, out, monkeypatch)
+    assert not [r for r in caplog.records if "checkpoint" in r.getMessage()]
+    with caplog.at_level(logging.WARNING, logger="dprk_stance.label"):
+        result = label_documents([folder], tfidf, out, CHUNKED)
+    warnings = [r for r in caplog.records if r.name == "dprk_stance.label"]
+    assert [r.levelno for r in warnings] == [logging.WARNING]
+    assert f"replacing the checkpoint {paths['progress']}" in warnings[0].getMessage()
+    assert result.resumed_documents == 0 and result.documents == 3
+    assert pd.read_csv(out)["doc_id"].value_counts().to_dict() == {
+        "b.txt": 4,
+        "c.txt": 4,
+        "d.txt": 4,
+    }
+
+
+def test_fingerprinting_reads_each_file_once(tfidf, tmp_path, monkeypatch):
+    """Inputs are hashed once per run, at the start: not per document or per checkpoint."""
+    folder = _folder(tmp_path / "issues")
+    hashed: list[str] = []
+    original = label_module.file_sha256
+    monkeypatch.setattr(
+        label_module, "file_sha256", lambda path: hashed.append(str(path)) or original(path)
+    )
+    label_documents([folder], tfidf, tmp_path / "out.csv", CHUNKED)
+    assert sorted(Path(p).name for p in hashed) == ["b.txt", "c.txt", "d.txt"]
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
@@ -290,6 +488,8 @@ def test_output_inside_the_input_folder_is_never_read_back(docs, tfidf, tmp_path
     assert first.documents == second.documents == 1 and not second.failures
     names = {Path(line.split(": ")[0]).name for line in second.ignored if "run" in line[-12:]}
     assert names == {"out.csv", "out.run.json", "out.summary.csv", "out.shares.png"}
+    # the run's own hidden working files (checkpoint, partial rows) are not news
+    assert not [line for line in second.ignored if "hidden" in line]
     # Under another name, the earlier run's outputs are still recognised by its report.
     third = label_documents([folder], tfidf, folder / "again.jsonl", QUIET)
     assert third.documents == 1 and not third.failures
@@ -368,6 +568,8 @@ def test_year_alone_places_a_document_in_the_chart(tmp_path, monkeypatch):
 def test_threshold_outside_zero_one_is_refused():
     with pytest.raises(ValueError, match="between 0 and 1"):
         LabelOptions(threshold=5)
+    with pytest.raises(ValueError, match="--min-chars -5"):
+        LabelOptions(min_chars=-5)
 
 
 def test_run_report_is_citable(trained, tfidf, tmp_path):

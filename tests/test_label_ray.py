@@ -75,6 +75,9 @@ def assert_same_outputs(local: Path, ray: Path, resumed: int = 0) -> None:
     a, b = _outputs(local), _outputs(ray)
     assert b["report"].pop("resumed_documents") == resumed
     a["report"].pop("resumed_documents")
+    # passages carried over from the checkpoint: some exactly when documents were
+    assert (b["report"].pop("resumed_passages") > 0) == (resumed > 0)
+    assert a["report"].pop("resumed_passages") == 0
     # the citation's date is when each run's outputs were written, and a resumed run says
     # so in its options; all else must agree
     for report in (a["report"], b["report"]):

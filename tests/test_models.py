@@ -69,6 +69,31 @@ def test_ensemble_pools_weighted_members_and_refuses_changed_members(trained, tm
         load_model(copy / "ensemble")
 
 
+def test_ensemble_segments_within_every_scored_members_window(trained):
+    """A long paragraph labelled with the ensemble is cut so that no member truncates it:
+    each passage fits each scored member's window in that member's own units."""
+    from dprk_stance.assess import segment_document
+    from dprk_stance.text import normalize_text
+
+    ensemble = load_model(f"{trained.paths.models_dir}/ensemble")
+    # the repo's default pairing (the fixture's ensemble pools other members)
+    scored = ["tfidf-logreg", "setfit"]
+    ensemble.members = {m: load_model(f"{trained.paths.models_dir}/{m}") for m in scored}
+    ensemble.weights = {name: 1 / len(scored) for name in scored}
+    windows = {m: ensemble.members[m].max_tokens for m in scored}
+    assert len(set(windows.values())) > 1, windows  # the fixture's members differ
+    assert ensemble.max_tokens == min(windows.values())
+    # Word pieces outnumber words: the SetFit member's count decides
+    sentence = "Enterprises should set their own plans and keep their earnings in won. "
+    text = sentence * 40
+    passages = segment_document(text, ensemble, min_chars=20).passages
+    assert len(passages) > 1
+    for passage in passages:
+        for name in scored:
+            member = ensemble.members[name]
+            assert member.count_tokens(normalize_text(passage.text)) <= member.max_tokens
+
+
 def test_ensemble_reuses_its_dev_scores_exactly(trained):
     from dprk_stance.models.ensemble import EnsembleModel
 

@@ -21,6 +21,7 @@ from dprk_stance.readers import (
     Document,
     InputError,
     iter_documents,
+    iter_inputs,
 )
 from dprk_stance.segment import segment
 
@@ -691,7 +692,8 @@ def test_pdf_paragraph_gaps_without_indents(tmp_path: Path) -> None:
 
 
 def test_pdf_ligatures_and_info_properties(tmp_path: Path) -> None:
-    """Kind 1 (NFKC) and kind 11 (PDF info): "ﬁ" read as "fi"; /Title and date carried."""
+    """Kind 1 (NFKC) and kind 11 (PDF info): "ﬁ" read as "fi"; /Title carried, and with no
+    other date the /CreationDate, marked as the file's creation time."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
     from reportlab.pdfgen import canvas
@@ -709,7 +711,7 @@ def test_pdf_ligatures_and_info_properties(tmp_path: Path) -> None:
     passages, _, doc = roundtrip(tmp_path / "x.pdf")
     assert passages == ["The financial plan must be flexible and fulfilled."]
     assert doc.meta["title"] == "On finance" and doc.meta["title_source"] == "properties"
-    assert doc.meta["date_source"] == "properties" and doc.meta["year"] == doc.meta["date"][:4]
+    assert doc.meta["date_source"] == "file-created" and doc.meta["year"] == doc.meta["date"][:4]
 
 
 def _docx_xml(xml: str) -> Any:
@@ -787,7 +789,8 @@ def test_docx_roundtrip(paragraphs: list[str], where: int) -> None:
 
 
 def test_docx_footnotes_and_core_properties(tmp_path: Path) -> None:
-    """Kind 2 (footnotes counted, not lost) and kind 11 (core properties: title, date)."""
+    """Kind 2 (footnotes counted, not lost) and kind 11 (core properties: title, and the
+    creation date as the last-resort date)."""
     import docx
     from docx.opc.constants import RELATIONSHIP_TYPE as RT
     from docx.opc.packuri import PackURI
@@ -819,7 +822,7 @@ def test_docx_footnotes_and_core_properties(tmp_path: Path) -> None:
         "2016-05-01",
         "2016",
     )
-    assert doc.meta["date_source"] == doc.meta["title_source"] == "properties"
+    assert (doc.meta["date_source"], doc.meta["title_source"]) == ("file-created", "properties")
 
 
 @settings(max_examples=8, deadline=None)
@@ -971,6 +974,7 @@ def test_rtf_roundtrip(paragraphs: list[str]) -> None:
         passages, _, doc = roundtrip(path)
     assert passages == paragraphs
     assert (doc.meta["title"], doc.meta["date"]) == ("On prices", "2015-06-03")
+    assert doc.meta["date_source"] == "file-created"  # \creatim: when the file was made
 
 
 @settings(max_examples=10, deadline=None)
@@ -1111,3 +1115,426 @@ def test_metadata_precedence_and_sources(tmp_path: Path) -> None:
         "2016-05-01",
         "sidecar",
     )
+
+
+# -- a file's creation time is not its publication date -------------------------------------
+
+CREATED = "2026-11-30"  # a conversion date, years after any issue named below
+
+
+def _with_creation_date(path: Path) -> None:
+    """Give a PDF the /CreationDate CREATED (as a converter writing it today would)."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter(clone_from=str(path))
+    writer.add_metadata({"/CreationDate": "D:20261130120000+00'00'"})
+    with path.open("wb") as handle:
+        writer.write(handle)
+
+
+def _created_file(folder: Path, name: str) -> Path:
+    """A one-paragraph document whose only date is its creation timestamp, CREATED."""
+    import datetime
+
+    path = folder / name
+    suffix = path.suffix
+    if suffix == ".pdf":
+        _make_pdf(path, [[SENTENCES[0]]])
+        _with_creation_date(path)
+    elif suffix == ".docx":
+        import docx
+
+        document = docx.Document()  # the template's own dcterms:created is 2013-12-23
+        document.add_paragraph(SENTENCES[0])
+        document.core_properties.created = datetime.datetime(2026, 11, 30, 12, 0)
+        document.save(str(path))
+    elif suffix == ".odt":
+        from odf import dc, meta, opendocument, text
+
+        document = opendocument.OpenDocumentText()
+        document.meta.addElement(meta.CreationDate(text="2026-11-30T12:00:00"))
+        document.meta.addElement(dc.Date(text="2026-12-01T09:00:00"))  # ODF: last saved
+        document.text.addElement(text.P(text=SENTENCES[0]))
+        document.save(str(path))
+    else:
+        rtf = "{\\rtf1\\ansi{\\info{\\creatim\\yr2026\\mo11\\dy30}}" + SENTENCES[0] + "\\par}"
+        path.write_text(rtf, encoding="ascii")
+    return path
+
+
+def _creation_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "dprk_stance.readers" and "creation time" in r.getMessage()
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".docx", ".odt", ".rtf"])
+def test_creation_time_loses_to_a_dated_file_name(
+    tmp_path: Path, suffix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: issue-2019-01.pdf made today was dated by its /CreationDate, and a DOCX by its
+    template's dcterms:created; the file name's date must win, silently."""
+    path = _created_file(tmp_path, f"issue-2012-07{suffix}")
+    (doc,) = iter_documents([path])
+    assert (doc.meta["date"], doc.meta["date_source"]) == ("2012-07", "filename")
+    assert (doc.meta["year"], doc.meta["year_source"]) == ("2012", "filename")
+    assert _creation_warnings(caplog) == []
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".docx", ".odt", ".rtf"])
+def test_creation_time_is_the_last_resort_with_a_warning(
+    tmp_path: Path, suffix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = _created_file(tmp_path, f"issue{suffix}")
+    (doc,) = iter_documents([path])
+    assert (doc.meta["date"], doc.meta["date_source"]) == (CREATED, "file-created")
+    assert (doc.meta["year"], doc.meta["year_source"]) == ("2026", "file-created")
+    (warning,) = _creation_warnings(caplog)  # once per document
+    assert str(path) in warning and "not a publication date" in warning
+    assert "metadata sidecar" in warning and "file name" in warning
+
+
+def test_creation_time_is_not_used_when_a_year_is_given(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A year alone (here from the sidecar) places the document; a 2026 creation date
+    would override it in the time series."""
+    _created_file(tmp_path, "issue.pdf")
+    (tmp_path / "metadata.csv").write_text("file,year\nissue.pdf,2012\n", encoding="utf-8")
+    (doc,) = iter_documents([tmp_path])
+    assert "date" not in doc.meta and "date_source" not in doc.meta
+    assert (doc.meta["year"], doc.meta["year_source"]) == ("2012", "sidecar")
+    assert _creation_warnings(caplog) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "prop", "expected"),
+    [
+        # A custom property named "date" is the author's publication date.
+        (
+            "issue-2012-07.docx",
+            "date",
+            {"date": "2012-07-15", "date_source": "properties"}
+            | {"year": "2012", "year_source": "properties"},
+        ),
+        # One named "year" places the document; the 2026 creation time must not.
+        ("issue.docx", "year", {"year": "2012", "year_source": "properties"}),
+    ],
+)
+def test_docx_custom_properties_are_explicit_metadata(
+    tmp_path: Path, name: str, prop: str, expected: dict[str, str]
+) -> None:
+    import docx
+    from docx.opc.packuri import PackURI
+    from docx.opc.part import Part
+
+    path = _created_file(tmp_path, name)
+    document = docx.Document(str(path))
+    value = expected[prop]
+    custom = (
+        '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'custom-properties" xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/'
+        'docPropsVTypes"><property fmtid="{D5CDD505-2E9C-101B-9397-08002B2CF9AE}" pid="2" '
+        f'name="{prop}"><vt:lpwstr>{value}</vt:lpwstr></property></Properties>'
+    )
+    part = Part(
+        PackURI("/docProps/custom.xml"),
+        "application/vnd.openxmlformats-officedocument.custom-properties+xml",
+        custom.encode(),
+        document.part.package,
+    )
+    document.part.package.relate_to(
+        part,
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties",
+    )
+    document.save(str(path))
+    (doc,) = iter_documents([path])
+    assert doc.meta == expected
+
+
+def test_front_matter_date_wins_over_the_file_name_and_sidecar_over_all(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    (tmp_path / "issue-2019-03.md").write_text(
+        f"---\ndate: 2018-04-02\n---\n{SENTENCES[1]}\n", encoding="utf-8"
+    )
+    (tmp_path / "kj-2011-05.md").write_text(
+        f"---\ndate: 2018-04-02\n---\n{SENTENCES[2]}\n", encoding="utf-8"
+    )
+    _created_file(tmp_path, "issue-2012-07.pdf")
+    _created_file(tmp_path, "undated.docx")
+    _created_file(tmp_path, "issue-2012-07.odt")  # not in the sidecar: the file name
+    (tmp_path / "metadata.csv").write_text(
+        "file,date\nkj-2011-05.md,2010-01-02\nissue-2012-07.pdf,2013-02\nundated.docx,2014-03-04\n",
+        encoding="utf-8",
+    )
+    docs, errors = read_all([tmp_path])
+    assert errors == []
+    dates = {d.doc_id: (d.meta["date"], d.meta["date_source"]) for d in docs}
+    assert dates == {
+        "issue-2019-03.md": ("2018-04-02", "properties"),
+        "kj-2011-05.md": ("2010-01-02", "sidecar"),
+        "issue-2012-07.pdf": ("2013-02", "sidecar"),
+        "undated.docx": ("2014-03-04", "sidecar"),
+        "issue-2012-07.odt": ("2012-07", "filename"),
+    }
+    assert _creation_warnings(caplog) == []
+
+
+# -- problems that leave a document readable are warnings naming the file and row ------------
+
+
+def _reader_warnings(caplog: pytest.LogCaptureFixture, *words: str) -> list[str]:
+    """Warnings of the readers that hold every one of ``words``."""
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "dprk_stance.readers"
+        and r.levelname == "WARNING"
+        and all(w in r.getMessage() for w in words)
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_rows_of_one_document_that_disagree_on_metadata_are_a_warning(
+    tmp_path: Path, fmt: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: the second d1 row's date and title were dropped in silence. The first value is
+    kept for the whole document, and a warning names the file, both rows, the id and the
+    values; a value only a later row has is used; the same date written otherwise
+    (2016/1/1) is no conflict."""
+    rows = [
+        {"id": "d1", "date": "2016-01-01", "title": "On prices", "journal": "", "text": "One."},
+        {"id": "d1", "date": "2016-02-01", "title": "On wages", "journal": "Hakpo", "text": "Two."},
+        {"id": "d1", "date": "2016/1/1", "title": "On prices", "journal": "", "text": "Three."},
+    ]
+    path = tmp_path / f"rows.{fmt}"
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        first, second, unit = 2, 3, "rows"
+    else:
+        write_jsonl(path, rows)
+        first, second, unit = 1, 2, "lines"
+    docs, errors = read_all([path])
+    assert errors == []
+    (doc,) = docs
+    assert doc.text == "One.\n\nTwo.\n\nThree."
+    assert (doc.meta["date"], doc.meta["year"], doc.meta["title"]) == (
+        "2016-01-01",
+        "2016",
+        "On prices",
+    )
+    assert (doc.meta["journal"], doc.meta["journal_source"]) == ("Hakpo", "record")
+    (date_warning,) = _reader_warnings(caplog, "'2016-02-01'")
+    assert date_warning.startswith(f"{path}, {unit} {first} and {second}: document 'd1' ")
+    assert "kept '2016-01-01'" in date_warning
+    (title_warning,) = _reader_warnings(caplog, "'On wages'")
+    assert "kept 'On prices'" in title_warning
+    assert len(_reader_warnings(caplog, "document 'd1'")) == 2  # 2016/1/1 is 2016-01-01
+
+
+def test_a_sidecar_row_naming_no_file_read_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: a metadata.csv row for ghost.pdf (no such file) was ignored in silence, in a
+    folder's sidecar and in --metadata alike; so was a row with no file name."""
+    folder = tmp_path / "issues"
+    folder.mkdir()
+    (folder / "a.txt").write_text(SENTENCES[0], encoding="utf-8")
+    (folder / "metadata.csv").write_text(
+        "file,date\na.txt,2016-01-01\nghost.pdf,2016-02-01\n,2016-03-01\n", encoding="utf-8"
+    )
+    extra = tmp_path / "more.csv"
+    extra.write_text("file,journal\nb.txt,Hakpo\nissues/a.txt,Kulloja\n", encoding="utf-8")
+    assert len(list(iter_inputs([folder], metadata=extra, warn=False))) == 1
+    assert _reader_warnings(caplog) == []  # listing again (a run's fingerprint) is quiet
+    docs, errors = read_all([folder], metadata=extra)
+    assert errors == [] and [d.meta["date"] for d in docs] == ["2016-01-01"]
+    sidecar = folder / "metadata.csv"
+    (ghost,) = _reader_warnings(caplog, "'ghost.pdf'")
+    assert ghost.startswith(f"{sidecar}, row 3: ") and "not used" in ghost
+    (unnamed,) = _reader_warnings(caplog, "no 'file' named")
+    assert unnamed.startswith(f"{sidecar}, row 4: ")
+    (missing,) = _reader_warnings(caplog, "'b.txt'")
+    assert missing.startswith(f"{extra}, row 2: ")
+    (other,) = _reader_warnings(caplog, "'issues/a.txt'")  # a.txt is "a.txt" in the folder
+    assert other.startswith(f"{extra}, row 3: ")
+    assert len(_reader_warnings(caplog)) == 4
+
+
+def test_an_invalid_sidecar_date_is_a_warning_not_a_year(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: date 2016-13-45 became year 2016 (date_source "sidecar"). It is not used, with a
+    warning naming the sidecar, row and value; the next source (here the file name) dates
+    the document."""
+    (tmp_path / "plain.txt").write_text(SENTENCES[0], encoding="utf-8")
+    (tmp_path / "kj-2015-04.txt").write_text(SENTENCES[1], encoding="utf-8")
+    (tmp_path / "metadata.csv").write_text(
+        "file,date,year\nplain.txt,2016-13-45,\nkj-2015-04.txt,2016-02-30,\nplain2.txt,,20x6\n",
+        encoding="utf-8",
+    )
+    docs, errors = read_all([tmp_path])
+    assert errors == []
+    meta = {d.doc_id: d.meta for d in docs}
+    assert meta["plain.txt"] == {}
+    assert (meta["kj-2015-04.txt"]["date"], meta["kj-2015-04.txt"]["date_source"]) == (
+        "2015-04",
+        "filename",
+    )
+    sidecar = tmp_path / "metadata.csv"
+    (first,) = _reader_warnings(caplog, "'2016-13-45'")
+    assert first.startswith(f"{sidecar}, row 2: date '2016-13-45'") and "not a date" in first
+    (second,) = _reader_warnings(caplog, "'2016-02-30'")
+    assert second.startswith(f"{sidecar}, row 3: ")
+    (year,) = _reader_warnings(caplog, "'20x6'")
+    assert year.startswith(f"{sidecar}, row 4: year '20x6'")
+
+
+def test_a_year_contradicting_the_date_is_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: a sidecar year 2017 beside a 2018-03-01 date gave date 2018-03-01 and year 2017.
+    Date and year now always agree. From one source (a sidecar row, a record) the date
+    sets the year; across sources the first in precedence decides, so a sidecar year keeps a
+    date in another year out, and a date in the same year still fills it in."""
+    for name in ("issue-2018-03-01.txt", "kj-2018-05.txt", "both.txt"):
+        (tmp_path / name).write_text(SENTENCES[0], encoding="utf-8")
+    sidecar = tmp_path / "metadata.csv"
+    sidecar.write_text(
+        "file,date,year\nissue-2018-03-01.txt,,2017\nkj-2018-05.txt,,2018\n"
+        "both.txt,2018-03-01,2017\n",
+        encoding="utf-8",
+    )
+    records = tmp_path / "rows.jsonl"
+    write_jsonl(records, [{"id": "r", "date": "2018-03-01", "year": 2017, "text": "Text."}])
+    docs, errors = read_all([tmp_path])
+    assert errors == []
+    when = {
+        d.doc_id: {k: v for k, v in d.meta.items() if k.startswith(("date", "year"))} for d in docs
+    }
+    assert when["issue-2018-03-01.txt"] == {"year": "2017", "year_source": "sidecar"}
+    assert when["kj-2018-05.txt"] == {
+        "date": "2018-05",
+        "date_source": "filename",
+        "year": "2018",
+        "year_source": "sidecar",
+    }
+    for doc_id, source in (("both.txt", "sidecar"), ("r", "record")):
+        assert when[doc_id] == {
+            "date": "2018-03-01",
+            "date_source": source,
+            "year": "2018",
+            "year_source": source,
+        }
+    (kept_out,) = _reader_warnings(caplog, "issue-2018-03-01.txt:")
+    assert f"year 2017 ({sidecar}, row 2)" in kept_out and "date not used" in kept_out
+    (row,) = _reader_warnings(caplog, "'both.txt'")
+    assert row.startswith(f"{sidecar}, row 4: year 2017 contradicts date 2018-03-01")
+    (record,) = _reader_warnings(caplog, f"{records}, line 1:")
+    assert "year 2017 contradicts date 2018-03-01" in record and "year 2018 used" in record
+    assert len(_reader_warnings(caplog, "contradicts")) == 3  # kj-2018-05: no conflict
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl"])
+def test_a_record_date_that_is_not_a_date_is_a_warning(
+    tmp_path: Path, fmt: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: "not-a-date" was carried as the date (with no year) without a word. It is left
+    out, with a warning naming the file, row and value; so is 2016-13-45 (which gave year
+    2016); a real date written otherwise is carried as written."""
+    rows = [
+        {"id": "a", "date": "not-a-date", "text": "First."},
+        {"id": "b", "date": "2016-13-45", "text": "Second."},
+        {"id": "c", "date": "2016/3/1", "text": "Third."},
+    ]
+    path = tmp_path / f"rows.{fmt}"
+    if fmt == "csv":
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
+        where = [f"{path}, row 2:", f"{path}, row 3:"]
+    else:
+        write_jsonl(path, rows)
+        where = [f"{path}, line 1:", f"{path}, line 2:"]
+    docs, errors = read_all([path])
+    assert errors == []
+    assert [d.meta for d in docs[:2]] == [{}, {}]
+    assert (docs[2].meta["date"], docs[2].meta["year"]) == ("2016/3/1", "2016")
+    (first,) = _reader_warnings(caplog, "'not-a-date'")
+    (second,) = _reader_warnings(caplog, "'2016-13-45'")
+    assert [first.split(" date ")[0], second.split(" date ")[0]] == where
+    assert "not a date" in first and "not used" in first
+    assert len(_reader_warnings(caplog)) == 2
+
+
+def test_an_id_beside_a_doc_id_is_said_to_be_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bug: with both columns the rows' ids vanished from the output in silence (passage rows
+    carry doc_id, passage and span, no row id). A warning says so, once per file; a file
+    whose ids are its doc_ids gets none."""
+    path = tmp_path / "rows.csv"
+    path.write_text("doc_id,id,text\nA,a1,One.\nA,a2,Two.\nB,b1,Three.\n", encoding="utf-8")
+    same = tmp_path / "same.csv"
+    same.write_text("doc_id,id,text\nC,C,Four.\n", encoding="utf-8")
+    docs, errors = read_all([path, same])
+    assert errors == [] and [d.doc_id for d in docs] == ["A", "B", "C"]
+    (warning,) = _reader_warnings(caplog, "'id'")
+    assert warning.startswith(f"{path}, row 2: ") and "'a1'" in warning
+    assert "not in the output" in warning
+
+
+def test_bytes_that_are_not_utf8_are_named_by_offset_and_value(tmp_path: Path) -> None:
+    """Bug: "not valid UTF-8 (byte 49)" read like a byte value; it is the offset."""
+    text = tmp_path / "latin1.txt"
+    text.write_bytes(b"x" * 49 + "\xe9".encode("latin-1"))
+    rows = tmp_path / "rows.csv"
+    rows.write_bytes(b"text\nfine\ncaf\xe9\n")
+    lines = tmp_path / "rows.jsonl"
+    lines.write_bytes(b'{"text": "fine"}\n{"text": "caf\xe9"}\n')
+    docs, errors = read_all([text, rows, lines])
+    assert [d.text for d in docs] == ["fine", "fine"]
+    assert [str(e) for e in errors] == [
+        f"{text}: not valid UTF-8 at byte offset 49 (0xe9); save it as UTF-8",
+        f"{rows}, row 3: not valid UTF-8 at byte offset 13 of the file (0xe9); save it as UTF-8",
+        f"{lines}, line 2: not valid UTF-8 at byte offset 13 of the line (0xe9); save it as UTF-8",
+    ]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+    """Bug: a UTF-16 file (Windows "Unicode" text, PowerShell output) was rejected as "byte
+    0". Its byte-order mark says how to read it: text, CSV, JSONL and sidecar alike."""
+
+    def write(path: Path, content: str) -> None:
+        path.write_bytes("\ufeff".encode(encoding) + content.encode(encoding))
+
+    write(tmp_path / "a.txt", "Trade must grow.\r\n\r\nZones must open.\r\n")
+    write(tmp_path / "b.csv", 'id,text\r\nb1,"Prices, set by enterprises."\r\n')
+    write(tmp_path / "c.jsonl", '{"id": "c1", "text": "Caf\\u00e9 of Pyongyang \u00e9."}\r\n')
+    write(tmp_path / "metadata.csv", "file,date\r\na.txt,2016-05-01\r\n")
+    docs, errors = read_all([tmp_path])
+    assert errors == []
+    assert [(d.doc_id, d.text) for d in docs] == [
+        ("a.txt", "Trade must grow.\n\nZones must open."),
+        ("b1", "Prices, set by enterprises."),
+        ("c1", "Café of Pyongyang é."),
+    ]
+    assert docs[0].meta["date"] == "2016-05-01"
+
+
+def test_utf16_without_a_byte_order_mark_is_an_error(tmp_path: Path) -> None:
+    """Without a mark UTF-16 decodes as UTF-8 with a NUL after every letter: an error, never
+    text labelled as that."""
+    path = tmp_path / "a.txt"
+    path.write_bytes("Trade must grow.".encode("utf-16-le"))
+    docs, errors = read_all([path])
+    assert docs == []
+    assert str(errors[0]).startswith(f"{path}: a NUL character at byte offset 1: UTF-16")

@@ -371,3 +371,50 @@ def test_report_renders_and_filters_in_a_real_browser(built, tmp_path):
         assert not errors, errors
     finally:
         browser.quit()
+
+
+def test_a_year_only_date_is_a_year_not_january(tmp_path):
+    """Kind: "2016" as a date used to become 2016-01-01 and spike January's shares."""
+    frame = synthetic_run(docs_per_month=1, per_doc=3)
+    frame = frame[frame["date"].str.startswith("2011")].copy()
+    frame["year"] = pd.NA
+    first = frame["doc_id"] == frame["doc_id"].iloc[0]
+    frame.loc[first, "date"] = "2011"
+    path = tmp_path / "run.jsonl"
+    frame.to_json(path, orient="records", lines=True)
+    by_month = build_report([path], tmp_path / "m", ReportOptions(period="month"))
+    shares = pd.read_csv(tmp_path / "m" / "tables" / "shares.csv")
+    january = shares[(shares["period"] == "2011-01") & (shares["measure"] == "share_of_passages")]
+    assert january["total"].max() == 0 or january.empty
+    assert by_month.undated_passages == int(first.sum())
+    build_report([path], tmp_path / "y", ReportOptions(period="year"))
+    shares = pd.read_csv(tmp_path / "y" / "tables" / "shares.csv", dtype={"period": str})
+    year = shares[(shares["period"] == "2011") & (shares["measure"] == "share_of_passages")]
+    assert year["total"].max() == len(frame)
+
+
+def test_two_runs_of_the_same_documents_are_refused(tmp_path):
+    frame = synthetic_run(docs_per_month=1, per_doc=2)
+    frame.to_csv(tmp_path / "a.csv", index=False)
+    frame.assign(label="none").to_csv(tmp_path / "b.csv", index=False)
+    with pytest.raises(ReportError, match=r"a\.csv and .*b\.csv: both hold passage"):
+        build_report([tmp_path / "a.csv", tmp_path / "b.csv"], tmp_path / "out")
+    other = frame.assign(doc_id=frame["doc_id"] + "-other")
+    other.to_csv(tmp_path / "c.csv", index=False)
+    build_report([tmp_path / "a.csv", tmp_path / "c.csv"], tmp_path / "out2")
+
+
+def test_a_period_of_one_document_has_no_interval(tmp_path):
+    frame = synthetic_run(docs_per_month=2, per_doc=3)
+    frame = frame[~((frame["date"].str.startswith("2011-03")) & frame["doc_id"].str.endswith("-1"))]
+    path = tmp_path / "run.csv"
+    frame.to_csv(path, index=False)
+    result = build_report([path], tmp_path / "r", ReportOptions(period="month"))
+    shares = pd.read_csv(tmp_path / "r" / "tables" / "shares.csv")
+    lone = shares[(shares["period"] == "2011-03") & (shares["scope"] == "all sources")]
+    assert (lone["documents"] == 1).all() and lone["low"].isna().all()
+    assert lone["share"].notna().any()
+    two = shares[(shares["period"] == "2011-04") & (shares["scope"] == "all sources")]
+    assert two["low"].notna().any()
+    assert any("single document" in note for note in result.notes)
+    assert "[--]" in (tmp_path / "r" / "tables" / "shares.tex").read_text(encoding="utf-8")

@@ -87,8 +87,10 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, A
     """Agreement, Cohen's kappa, cross-tabulation and the most confident disagreements.
 
     See the module docstring for how passages are aligned; ``alignment`` in the result says
-    how many pairs were exact and how many came from overlapping spans. Agreement and kappa
-    are NaN only when nothing aligns at all.
+    how many pairs were exact and how many came from overlapping spans. ``agreement`` and
+    ``cohen_kappa`` weight each pair by its shared characters; ``passage_agreement`` and
+    ``passage_cohen_kappa`` count each pair once, as ``crosstab`` does. All four are NaN
+    only when nothing aligns at all (kappa also when a single label occurs).
     """
     pairs = align(a, b)
     a, b = _normalised(a), _normalised(b)
@@ -144,6 +146,14 @@ def compare_runs(a: pd.DataFrame, b: pd.DataFrame, top: int = 10) -> dict[str, A
         },
         "agreement": float(np.average(agree, weights=weights)) if len(both) else float("nan"),
         "cohen_kappa": kappa,
+        # every aligned pair counted once, as in the cross-tabulation: a short passage
+        # weighs as much as a long one
+        "passage_agreement": float(agree.mean()) if len(both) else float("nan"),
+        "passage_cohen_kappa": (
+            cohen_kappa(both["label_a"], both["label_b"])
+            if len(both) and len(labels_seen) > 1
+            else float("nan")
+        ),
         "crosstab": crosstab,
         "disagreements": [
             {
@@ -221,6 +231,29 @@ def annotator_agreement(labels: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def no_alignment_message(a: pd.DataFrame, b: pd.DataFrame) -> str:
+    """Why two runs share no passage, with a few document ids of each, for the error that
+    ``compare`` gives instead of an agreement of NaN."""
+
+    def sample(run: pd.DataFrame) -> str:
+        ids = list(dict.fromkeys(run["doc_id"].astype(str)))
+        return ", ".join(repr(i) for i in ids[:3]) + (
+            f" and {len(ids) - 3} more" if len(ids) > 3 else ""
+        )
+
+    shared = set(a["doc_id"].astype(str)) & set(b["doc_id"].astype(str))
+    if shared:
+        return (
+            f"no passage of A overlaps a passage of B, though {len(shared)} document ids are "
+            "shared: the runs read different texts under the same ids"
+        )
+    return (
+        f"the runs share no document id (A: {sample(a)}; B: {sample(b)}). A document's id "
+        "is its path as given on the command line (a folder's files: relative to the "
+        "folder), or the id column of a CSV/JSONL input: label both runs from the same inputs"
+    )
+
+
 def render_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
     lines = [
         f"A = {name_a}",
@@ -230,7 +263,10 @@ def render_text(result: dict[str, Any], name_a: str, name_b: str) -> str:
         f"aligned by: {result['alignment']['method']} "
         f"({result['alignment']['identical_span_pairs']} identical, "
         f"{result['alignment']['overlap_pairs']} overlapping; weighted by shared characters)",
-        f"agreement: {result['agreement']:.3f}   Cohen's kappa: {result['cohen_kappa']:.3f}",
+        f"agreement by passage: {result['passage_agreement']:.3f}   Cohen's kappa: "
+        f"{result['passage_cohen_kappa']:.3f}   (each pair once, as in the table below)",
+        f"agreement by character: {result['agreement']:.3f}   Cohen's kappa: "
+        f"{result['cohen_kappa']:.3f}   (each pair weighted by its shared characters)",
         "",
         "cross-tabulation (rows A, columns B):",
     ]

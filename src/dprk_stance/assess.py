@@ -130,9 +130,11 @@ def document_summary(
     off_topic: np.ndarray,
     no_stance: np.ndarray,
 ) -> dict[str, Any]:
-    """Counts and shares per stance (confident passages only), no-stance and uncertain counts,
-    and the most probable passage per stance. Arrays have one entry per passage; ``probs``
-    is (n, 4) in LABELS order."""
+    """Counts and shares per stance, no-stance and uncertain counts, and the most probable
+    passage per stance. A stance's count, share and top passage use its confident passages
+    only (labelled with it and not uncertain), so they agree with each other; the passage
+    rows also carry the stance of uncertain passages. Arrays have one entry per passage;
+    ``probs`` is (n, 4) in LABELS order."""
     n = len(texts)
     pred = probs.argmax(axis=1) if n else np.zeros(0, dtype=int)
     summary: dict[str, Any] = {
@@ -152,8 +154,8 @@ def document_summary(
         key = label.replace("-", "_")
         summary[f"n_{key}"] = int(confident.sum())
         summary[f"share_{key}"] = float(confident.mean()) if n else 0.0
-        if (pred == j).any():
-            best = int(np.argmax(np.where(pred == j, probs[:, j], -1)))
+        if confident.any():
+            best = int(np.argmax(np.where(confident, probs[:, j], -1)))
             summary[f"top_{key}_passage"] = best
             summary[f"top_{key}_p"] = float(probs[best, j])
             summary[f"top_{key}_text"] = texts[best][:300]

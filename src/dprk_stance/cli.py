@@ -178,6 +178,11 @@ def resolve_model(model: str | None, reports: Path = Path("reports")) -> str:
         name = json.loads(board.read_text(encoding="utf-8")).get("default_model", {}).get("model")
         if name:
             return str(Path("models") / name)
+    if not board.is_file() and not Path("params.yaml").is_file():
+        raise ValueError(
+            f"no --model given, and the default model is named in {board} under the project "
+            f"root, which {Path.cwd()} is not: run from the project root, or pass --model DIR"
+        )
     raise ValueError(
         f"no --model given and no default in {board} (run `dvc repro` first, or pass --model DIR)"
     )
@@ -223,7 +228,8 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         write_json(out / "metrics.json", board)
         write_jsonl(out / "rejects.jsonl", gold.rejects)
         print(f"\nwritten: {out}/predictions.csv, metrics.json, rejects.jsonl")
-    return 0
+    # as `label` and `import-labels` do: the figures cover fewer rows than the file holds
+    return EXIT_INPUT_FAILURES if gold.rejects else 0
 
 
 def _cmd_explain(args: argparse.Namespace) -> int:
@@ -287,10 +293,18 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from dprk_stance.agreement import compare_runs, read_labelled, render_text
+    from dprk_stance.agreement import (
+        compare_runs,
+        no_alignment_message,
+        read_labelled,
+        render_text,
+    )
     from dprk_stance.fsutil import write_json
 
-    result = compare_runs(read_labelled(args.a), read_labelled(args.b), top=args.top)
+    a, b = read_labelled(args.a), read_labelled(args.b)
+    result = compare_runs(a, b, top=args.top)
+    if not result["matched_passages"]:
+        raise ValueError(f"{args.a} and {args.b}: {no_alignment_message(a, b)}")
     print(render_text(result, args.a, args.b))
     if args.out:
         write_json(args.out, result)

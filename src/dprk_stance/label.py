@@ -3,13 +3,18 @@
 Streams documents, segments each into passages that fit the model's window (nothing is
 truncated), scores passages in length-sorted chunks, and appends whole documents to a
 working file. A progress file records how many documents are done and where the working
-files end, so ``resume`` truncates any half-written tail and carries on. The final outputs
-(passages, per-document summary, chart) are written atomically at the end.
+files end, so ``resume`` truncates any half-written tail and carries on. Resuming skips the
+first ``documents_done`` documents, so it is only right for the very inputs the checkpoint was
+made from: a run records the files it reads (each file's path, size and SHA-256, hashed once
+at the start) and ``resume`` refuses, naming them, when files were added, removed or changed.
+The final outputs (passages, per-document summary, chart) are written atomically at the end.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 import os
 import shutil
 import sys
@@ -24,19 +29,25 @@ import pandas as pd
 
 from dprk_stance import __version__
 from dprk_stance.assess import assess_documents, segment_document
-from dprk_stance.fsutil import atomic_path, write_json, write_jsonl
+from dprk_stance.fsutil import atomic_path, file_sha256, write_json, write_jsonl
 from dprk_stance.label_options import LabelOptions
 from dprk_stance.models import StanceModel, load_model
 from dprk_stance.provenance import utc_now
 from dprk_stance.readers import (
     META_FIELDS,
     META_SOURCE_FIELDS,
+    METADATA_SIDECAR,
+    STDIN_SOURCE,
     Document,
     InputError,
+    InputFile,
     iter_documents,
+    iter_inputs,
 )
 from dprk_stance.segment import Segmentation
 from dprk_stance.stances import PROB_COLUMNS, STANCES
+
+log = logging.getLogger(__name__)
 
 OUTPUT_FORMATS = (".csv", ".jsonl", ".parquet")
 PASSAGE_COLUMNS = (
@@ -104,6 +115,8 @@ class LabelResult:
     merged_fragments: int = 0
     split_paragraphs: int = 0
     resumed_documents: int = 0
+    # Passages carried over from the checkpoint (in ``passages``, not scored by this session).
+    resumed_passages: int = 0
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
     # Everything not labelled, by kind: furniture the readers left out (running heads,
@@ -115,7 +128,9 @@ class LabelResult:
 
     @property
     def passages_per_s(self) -> float:
-        return self.passages / self.seconds if self.seconds else 0.0
+        """This session's rate: passages carried over from a checkpoint are not counted."""
+        scored = self.passages - self.resumed_passages
+        return scored / self.seconds if self.seconds else 0.0
 
 
 def output_paths(out: Path) -> dict[str, Path]:
@@ -131,13 +146,15 @@ def output_paths(out: Path) -> dict[str, Path]:
         "work_passages": Path(f"{work}.passages.partial.jsonl"),
         "work_summary": Path(f"{work}.summary.partial.jsonl"),
         "progress": Path(f"{work}.progress.json"),
+        "work_inputs": Path(f"{work}.inputs.json"),
     }
 
 
 @dataclass(frozen=True)
 class PreparedRun:
     """What every engine settles before reading: the model, its identity in the rows, the
-    threshold, the key a resume must match, the output paths and the run's citation."""
+    threshold, the key a resume must match, the output paths, the run's citation and the
+    files it reads (``input_fingerprint``, which a resume must match too)."""
 
     model: StanceModel
     identity: dict[str, str]
@@ -145,13 +162,15 @@ class PreparedRun:
     key: dict[str, Any]
     paths: dict[str, Path]
     citation: dict[str, Any]
+    inputs: list[dict[str, Any]]
 
 
 def prepare_run(
     inputs: Sequence[str | Path], model_dir: str | Path, out: str | Path, opts: LabelOptions
 ) -> PreparedRun:
-    """Check the output format and load the model; ``ValueError`` for a format it cannot
-    write or ``--int8`` with a model that has no int8 path."""
+    """Check the output format, load the model and fingerprint the inputs (every file hashed
+    once); ``ValueError`` for a format it cannot write or ``--int8`` with a model that has
+    no int8 path."""
     out = Path(out)
     if out.suffix.lower() not in OUTPUT_FORMATS:
         raise ValueError(f"--out {out}: format by extension, one of {list(OUTPUT_FORMATS)}")
@@ -171,7 +190,86 @@ def prepare_run(
         "metadata": opts.metadata,
     }
     citation = run_citation(model, identity["model"], inputs, opts, threshold)
-    return PreparedRun(model, identity, threshold, key, output_paths(out), citation)
+    paths = output_paths(out)
+    files = input_fingerprint(inputs, exclude=list(paths.values()), metadata=opts.metadata)
+    return PreparedRun(model, identity, threshold, key, paths, citation, files)
+
+
+def input_fingerprint(
+    inputs: Sequence[str | Path],
+    exclude: Sequence[str | Path] = (),
+    metadata: str | Path | None = None,
+) -> list[dict[str, Any]]:
+    """The files a run reads, as they are now: ``{"path", "size", "sha256"}`` for each, in
+    reading order, folders resolved into their files as ``readers.iter_inputs`` lists them
+    (``exclude``: the run's own outputs), plus the metadata sidecars (a folder's
+    ``metadata.csv``, ``metadata``). Each file is read once, to hash it. A file that cannot
+    be read gets None for size and hash (reading it fails later, as a failure of the run);
+    stdin ("-") is ``{"path": "<stdin>"}``: it cannot be read twice, so it is never hashed
+    and a run reading it cannot be resumed."""
+    files: list[dict[str, Any]] = []
+    listed: set[str] = set()
+
+    def add(path: str) -> None:
+        if path in listed:
+            return
+        listed.add(path)
+        try:
+            size: int | None = os.path.getsize(path)
+            digest: str | None = file_sha256(path)
+        except OSError:
+            size = digest = None
+        files.append({"path": path, "size": size, "sha256": digest})
+
+    excluded = [*exclude, *([metadata] if metadata is not None else [])]
+    for item in inputs:
+        if isinstance(item, str) and item == "-":
+            files.append({"path": STDIN_SOURCE, "size": None, "sha256": None})
+            continue
+        if Path(item).is_dir() and (Path(item) / METADATA_SIDECAR).is_file():
+            add(str(Path(item) / METADATA_SIDECAR))
+        for found in iter_inputs([item], exclude=excluded, warn=False):  # reading warns
+            if isinstance(found, InputFile):
+                add(found.path)
+    if metadata is not None:
+        add(os.fspath(metadata))
+    return files
+
+
+def _fingerprint_sha256(files: list[dict[str, Any]]) -> str:
+    return hashlib.sha256(json.dumps(files, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+_NAMED = 5  # files named per kind of change in a refused resume
+
+
+def input_changes(before: list[dict[str, Any]], now: list[dict[str, Any]]) -> str:
+    """How two fingerprints differ, "" when they do not: "added: a.txt, b.txt; changed:
+    c.jsonl" (up to a few names per kind, then how many more)."""
+    old = {f["path"]: (f["size"], f["sha256"]) for f in before}
+    new = {f["path"]: (f["size"], f["sha256"]) for f in now}
+    kinds = (
+        ("added", [p for p in new if p not in old]),
+        ("removed", [p for p in old if p not in new]),
+        ("changed", [p for p in new if p in old and new[p] != old[p]]),
+    )
+    parts = []
+    for kind, names in kinds:
+        if names:
+            more = f" and {len(names) - _NAMED} more" if len(names) > _NAMED else ""
+            parts.append(f"{kind}: {', '.join(names[:_NAMED])}{more}")
+    return "; ".join(parts)
+
+
+def run_key_changes(before: dict[str, Any], now: dict[str, Any]) -> str:
+    """Which parts of a run key (model, its hash, inputs, threshold, options) differ, with
+    the checkpoint's value and this run's: "threshold 0.5 then, 0.7 now"."""
+    names = [*now, *(k for k in before if k not in now)]
+    return "; ".join(
+        f"{name} {before.get(name)!r} then, {now.get(name)!r} now"
+        for name in names
+        if before.get(name) != now.get(name)
+    )
 
 
 def label_documents(
@@ -207,7 +305,7 @@ def label_documents(
     result = LabelResult(
         out=out, summary=paths["summary"], chart=paths["chart"], report=paths["report"]
     )
-    state = open_work(paths, run_key, opts.resume, result, engine="local")
+    state = open_work(paths, run_key, opts.resume, result, engine="local", inputs=run.inputs)
     failures: list[InputError] = []
     ignored: list[str] = []
 
@@ -237,7 +335,8 @@ def label_documents(
                 state["documents_done"] += len(pending)
                 checkpoint(paths, state, result, passages_fh, summary_fh)
                 bar.update(n_pending)
-                rate = result.passages / max(time.perf_counter() - started, 1e-9)
+                scored = result.passages - result.resumed_passages  # this session's
+                rate = scored / max(time.perf_counter() - started, 1e-9)
                 bar.set_postfix_str(f"{rate:.0f} passages/s")
                 pending, n_pending = [], 0
 
@@ -316,39 +415,46 @@ def open_work(
     resume: bool,
     result: LabelResult,
     engine: str,
+    *,
+    inputs: list[dict[str, Any]],
 ) -> dict[str, Any]:
     """Start fresh working files, or truncate them to the last checkpoint when resuming.
 
-    Returns the progress state (``documents_done``, byte offsets, counts; an engine may
-    keep more in it). ``ValueError`` when the checkpoint belongs to another run or engine.
+    ``inputs`` is the run's ``input_fingerprint``: a fresh start records it (in the
+    ``work_inputs`` file, its hash in the progress state); a resume compares it with the
+    recorded one. Returns the progress state (``documents_done``, byte offsets, counts; an
+    engine may keep more in it). ``ValueError``, saying what differs, when the checkpoint
+    belongs to another run (model, inputs or options) or engine, when the files read were
+    added, removed or changed since, or when stdin is an input. A fresh start over an
+    unfinished run's checkpoint logs a warning naming the checkpoint it replaces.
     """
     paths["out"].parent.mkdir(parents=True, exist_ok=True)
     progress = paths["progress"]
     if resume and progress.is_file():
         state = json.loads(progress.read_text(encoding="utf-8"))
-        if state.get("run") != run_key:
-            raise ValueError(
-                f"--resume: {progress} belongs to a run with other inputs, model or "
-                "options; start without --resume to begin again"
-            )
-        if state.get("engine", "local") != engine:
-            raise ValueError(
-                f"--resume: {progress} was written by the {state.get('engine', 'local')} "
-                f"engine; resume with --engine {state.get('engine', 'local')}"
-            )
+        _check_resume(progress, state, run_key, engine, paths["work_inputs"], inputs)
         for key, name in (("passages_bytes", "work_passages"), ("summary_bytes", "work_summary")):
             with open(paths[name], "r+b") as fh:
                 fh.truncate(state[key])
         result.resumed_documents = state["documents_done"]
         for key in _RESUMED_COUNTS:  # none yet when interrupted before the first chunk
             setattr(result, key, state["counts"].get(key, getattr(result, key)))
+        result.resumed_passages = result.passages
         result.documents = state["documents_done"]
         return state
+    if progress.is_file():
+        log.warning(
+            "replacing the checkpoint %s of an unfinished run (pass --resume to continue "
+            "it instead)",
+            progress,
+        )
     for name in ("work_passages", "work_summary"):
         paths[name].write_bytes(b"")
+    write_json(paths["work_inputs"], inputs)
     state = {
         "run": run_key,
         "engine": engine,
+        "inputs_sha256": _fingerprint_sha256(inputs),
         "documents_done": 0,
         "passages_bytes": 0,
         "summary_bytes": 0,
@@ -356,6 +462,48 @@ def open_work(
     }
     write_json(progress, state)
     return state
+
+
+def _check_resume(
+    progress: Path,
+    state: dict[str, Any],
+    run_key: dict[str, Any],
+    engine: str,
+    recorded: Path,
+    inputs: list[dict[str, Any]],
+) -> None:
+    """``ValueError`` unless the checkpoint ``state`` is of this very run: same model,
+    options and inputs, same engine, and the same files with the same content."""
+    again = "start without --resume to begin again"
+    if state.get("run") != run_key:
+        differs = run_key_changes(state.get("run") or {}, run_key)
+        raise ValueError(f"--resume: {progress} belongs to another run ({differs}); {again}")
+    if state.get("engine", "local") != engine:
+        raise ValueError(
+            f"--resume: {progress} was written by the {state.get('engine', 'local')} "
+            f"engine; resume with --engine {state.get('engine', 'local')}"
+        )
+    if any(f["path"] == STDIN_SOURCE for f in inputs):
+        raise ValueError(
+            f"--resume: the inputs include stdin (-), which cannot be checked to be the same "
+            f"as in the interrupted run; {again}"
+        )
+    try:
+        before = json.loads(recorded.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        before = None
+    if before is None or state.get("inputs_sha256") != _fingerprint_sha256(before):
+        raise ValueError(
+            f"--resume: {progress} has no record of the files it was made from ({recorded} "
+            f"missing or not its own; an earlier version wrote none), so it cannot be checked "
+            f"against the inputs; {again}"
+        )
+    changes = input_changes(before, inputs)
+    if changes:
+        raise ValueError(
+            f"--resume: the input files differ from those {progress} was made from "
+            f"({changes}); resuming would skip or repeat documents; {again}"
+        )
 
 
 def checkpoint(
@@ -463,7 +611,7 @@ def finalise(
         },
     }
     write_json(paths["report"], report)
-    for name in ("work_passages", "work_summary", "progress"):
+    for name in ("work_passages", "work_summary", "progress", "work_inputs"):
         paths[name].unlink(missing_ok=True)
 
 

@@ -111,7 +111,7 @@ def label_documents_ray(
     result = LabelResult(
         out=paths["out"], summary=paths["summary"], chart=paths["chart"], report=paths["report"]
     )
-    state = open_work(paths, run.key, opts.resume, result, engine="ray")
+    state = open_work(paths, run.key, opts.resume, result, engine="ray", inputs=run.inputs)
     ignored: list[str] = []
     items = list(
         iter_inputs(

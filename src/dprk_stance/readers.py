@@ -15,16 +15,23 @@ HTML, odfpy for ODT, striprtf for RTF, markdown-it-py for Markdown.
 
 Every file under a folder is either read or reported: unsupported and unreadable files are
 ``InputError``s; hidden paths, metadata sidecars and the outputs of dprk-stance runs are
-passed to ``on_skip`` with the reason, so a run report can name them.
+passed to ``on_skip`` with the reason, so a run report can name them. Problems that leave a
+document readable — a date that is not one, a year contradicting the date, rows of one
+document that disagree on its metadata, a sidecar row naming no file that is read, an ``id``
+column not carried to the output — are logged warnings (logger ``dprk_stance.readers``), one
+line each, naming the file and row and saying which value was used.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime
 import gzip
+import io
 import itertools
 import json
+import logging
 import os
 import re
 import statistics
@@ -39,6 +46,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from dprk_stance.errors import DprkStanceError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "METADATA_SIDECAR",
@@ -75,10 +84,15 @@ SUPPORTED_SUFFIXES = (
 )
 # Columns of a .jsonl/.csv record carried into Document.meta when present and non-empty.
 META_FIELDS = ("date", "journal", "title", "year")
-# Where each metadata value came from: "record", "sidecar", "properties", "filename".
+# Where each metadata value came from: "record", "sidecar", "properties", "filename", and for
+# a date only, "file-created" (the file's creation timestamp, the last resort).
 META_SOURCE_FIELDS = tuple(f"{key}_source" for key in META_FIELDS)
 # A CSV in an input folder with this name (and a "file" column) describes the other files.
 METADATA_SIDECAR = "metadata.csv"
+# Besides META_FIELDS, a sidecar entry holds the sidecar's path and the entry's row, so that a
+# warning about one of its values can name them.
+_SIDECAR_PATH = "sidecar"
+_SIDECAR_ROW = "sidecar_row"
 ID_FIELD = "id"
 DOC_ID_FIELD = "doc_id"
 STDIN_SOURCE = "<stdin>"
@@ -142,7 +156,10 @@ def iter_documents(
 
     Records (.jsonl/.csv rows) that share a ``doc_id`` (or, without one, an ``id``) and stand
     next to each other are one document, their texts joined as paragraphs; a document id seen
-    again later, or in another file, is an error naming both places.
+    again later, or in another file, is an error naming both places. Each metadata value of
+    such a document is its first row's that has one; a later row with another value is
+    logged as a warning naming the rows. With both columns, the ``id`` of the rows is not
+    carried (a warning says so, once per file).
     """
     seen_ids: dict[str, str] = {}
     for item in iter_inputs(
@@ -178,6 +195,7 @@ def iter_inputs(
     exclude: Collection[str | Path] = (),
     on_skip: SkipHandler | None = None,
     metadata: str | Path | None = None,
+    warn: bool = True,
 ) -> Iterator[InputFile | Document | InputError]:
     """The files ``iter_documents`` reads, in its order, without reading them.
 
@@ -185,16 +203,24 @@ def iter_inputs(
     is read at once and yielded as its ``Document``; problems found while listing (a missing
     path, an unsupported file, a bad sidecar) are yielded as ``InputError``s in place. Read
     each ``InputFile`` with ``read_input_file``, on this machine or another.
+
+    Sidecar rows with values that are not used (see ``read_metadata_sidecar``), and rows
+    naming no file that is read (a folder's ``metadata.csv``: once that folder is listed;
+    ``metadata``: after the last input), are logged as warnings; ``warn=False`` keeps a
+    second listing of the same inputs (a fingerprint) quiet.
     """
     if isinstance(inputs, (str, Path)):  # one path, not a sequence of one-letter paths
         inputs = [inputs]
     excluded = {_resolved(p) for p in exclude}
-    sidecar = read_metadata_sidecar(metadata) if metadata is not None else {}
+    sidecar = read_metadata_sidecar(metadata, warn=warn) if metadata is not None else {}
     if metadata is not None:
         excluded.add(_resolved(metadata))
     skip = on_skip or (lambda _path, _reason: None)
+    named: set[str] = set()  # the names (as a sidecar may give them) of the files listed
     for item in inputs:
-        yield from _read_input(item, stdin, excluded, skip, sidecar)
+        yield from _read_input(item, stdin, excluded, skip, sidecar, named, warn)
+    if warn:
+        _warn_unused(sidecar, named, "")
 
 
 def read_input_file(item: InputFile, text_column: str = "text") -> Iterator[Document | InputError]:
@@ -227,41 +253,67 @@ def suffix_of(path: str | Path) -> str | None:
     return None
 
 
-def read_metadata_sidecar(path: str | Path) -> dict[str, dict[str, str]]:
+def read_metadata_sidecar(path: str | Path, *, warn: bool = True) -> dict[str, dict[str, str]]:
     """Metadata per file name from a sidecar CSV: columns ``file`` and any of META_FIELDS.
 
     Keys are the ``file`` cells as written (a name relative to the folder, or a bare file
-    name); values hold the non-empty date/journal/title/year cells. Raises ``InputError``
-    naming the file and row for an unreadable sidecar, a missing ``file`` column or a file
-    named twice.
+    name); values hold the non-empty date/journal/title/year cells, a date as ISO
+    (YYYY-MM-DD, YYYY-MM or YYYY), plus the sidecar's path and the row (for messages).
+    Raises ``InputError`` naming the file and row for an unreadable sidecar, a missing
+    ``file`` column or a file named twice. Logs a warning naming the file, row and value,
+    and leaves the value out, for a date that is not one (``2016-13-45``) and a year that
+    is not one; a year contradicting the row's date gives way to it (the year follows the
+    date), with a warning; a row with values but no file name is a warning too.
     """
     source = os.fspath(path)
+    say = log.warning if warn else _quiet
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
-            columns = [c.strip() for c in reader.fieldnames or []]
-            if "file" not in columns:
-                raise InputError(source, 1, "a metadata sidecar needs a 'file' column")
-            reader.fieldnames = columns
-            table: dict[str, dict[str, str]] = {}
-            for record in reader:
-                name = (record.get("file") or "").strip()
-                if not name:
-                    continue
-                if name in table:
-                    raise InputError(source, reader.line_num, f"file {name!r} listed twice")
-                table[name] = {
-                    k: str(record[k]).strip()
-                    for k in META_FIELDS
-                    if record.get(k) is not None and str(record[k]).strip()
-                }
-    except UnicodeDecodeError as exc:
-        raise InputError(source, None, f"not valid UTF-8 (byte {exc.start})") from None
+        with open(path, "rb") as handle:
+            text = _decode_text(handle.read(), source)
+        reader = csv.DictReader(io.StringIO(text, newline=""))
+        columns = [c.strip() for c in reader.fieldnames or []]
+        if "file" not in columns:
+            raise InputError(source, 1, "a metadata sidecar needs a 'file' column")
+        reader.fieldnames = columns
+        table: dict[str, dict[str, str]] = {}
+        for record in reader:
+            row = reader.line_num
+            name = (record.get("file") or "").strip()
+            values = {
+                k: str(record[k]).strip()
+                for k in META_FIELDS
+                if record.get(k) is not None and str(record[k]).strip()
+            }
+            if not name:
+                if values:
+                    say("%s, row %d: no 'file' named; the row's metadata is not used", source, row)
+                continue
+            if name in table:
+                raise InputError(source, row, f"file {name!r} listed twice")
+            values = _checked_when(values, f"{source}, row {row}", f" (for {name!r})", say)
+            date, year = values.get("date"), values.get("year")
+            if date is not None and year is not None and year != date[:4]:
+                say(
+                    "%s, row %d: year %s contradicts date %s (for %r); year %s used: the year "
+                    "follows the date",
+                    source,
+                    row,
+                    year,
+                    date,
+                    name,
+                    date[:4],
+                )
+                del values["year"]
+            table[name] = {**values, _SIDECAR_PATH: source, _SIDECAR_ROW: str(row)}
     except csv.Error as exc:
         raise InputError(source, None, f"malformed CSV ({exc})") from None
     except OSError as exc:
         raise InputError(source, None, f"cannot read: {exc.strerror or exc}") from None
     return table
+
+
+def _quiet(*_args: object) -> None:
+    """A stand-in for ``log.warning`` when warnings are not wanted."""
 
 
 # -- inputs -----------------------------------------------------------------------------------
@@ -279,7 +331,11 @@ def _read_input(
     excluded: set[str],
     skip: SkipHandler,
     sidecar: dict[str, dict[str, str]],
+    named: set[str],
+    warn: bool,
 ) -> Iterator[InputFile | _Result]:
+    """The files of one input; ``named`` gathers the names a sidecar row may give for them
+    (path as given, path under the folder, bare name), to find rows naming none."""
     given = os.fspath(item)
     if isinstance(item, str) and item == "-":
         yield from _read_stdin(stdin if stdin is not None else sys.stdin)
@@ -287,31 +343,67 @@ def _read_input(
     path = Path(item)
     if path.is_dir():
         entries, own = _walk(path, excluded, skip)
+        own_table: dict[str, dict[str, str]] = {}
         if own is not None:
             try:
-                folder_meta = {**read_metadata_sidecar(own), **sidecar}
+                own_table = read_metadata_sidecar(own, warn=warn)
             except InputError as exc:
                 yield exc
-                folder_meta = dict(sidecar)
-        else:
-            folder_meta = sidecar
+        folder_meta = {**own_table, **sidecar}
         if not entries:
             yield InputError(given, None, "folder holds no supported files")
+        here: set[str] = set()
         for file in entries:
             if isinstance(file, InputError):
                 yield file
                 continue
             rel = file.relative_to(path).as_posix()
+            here.update((rel, file.name))
             meta = folder_meta.get(rel) or folder_meta.get(file.name) or {}
             yield InputFile(str(file), str(file), rel, meta)
+        named.update(here)
+        if warn:
+            _warn_unused(own_table, here, f" under {given}")
     elif path.exists():
         if _resolved(path) in excluded:
             skip(given, "an output of this run")
             return
+        named.update((given, path.name))
         meta = sidecar.get(given) or sidecar.get(path.name) or {}
         yield InputFile(str(path), given, given, meta)
     else:
         yield InputError(given, None, "no such file or folder")
+
+
+_UNUSED_NAMED = 5  # sidecar rows named one by one in the warnings, then counted
+
+
+def _warn_unused(table: dict[str, dict[str, str]], named: Collection[str], where: str) -> None:
+    """A warning per sidecar row (the first few, then a count) whose file is not one read:
+    a misspelt name, or a file moved or deleted; its metadata reaches no document."""
+    unused = sorted(
+        (int(values.get(_SIDECAR_ROW, 0)), name, values.get(_SIDECAR_PATH, "metadata sidecar"))
+        for name, values in table.items()
+        if name not in named
+    )
+    for row, name, sidecar in unused[:_UNUSED_NAMED]:
+        log.warning(
+            "%s, row %d: file %r is not among the files read%s; its metadata is not used",
+            sidecar,
+            row,
+            name,
+            where,
+        )
+    if len(unused) > _UNUSED_NAMED:
+        rest = unused[_UNUSED_NAMED:]
+        log.warning(
+            "%s: %d more rows (rows %s) name files not among those read%s; their metadata "
+            "is not used",
+            rest[0][2],
+            len(rest),
+            ", ".join(str(row) for row, _, _ in rest),
+            where,
+        )
 
 
 def _walk(
@@ -341,7 +433,8 @@ def _walk(
         for name in filenames:
             file = Path(dirpath) / name
             if name.startswith((".", "~$")):
-                skip(str(file), "hidden or lock file")
+                if _resolved(file) not in excluded:  # else this run's own working file
+                    skip(str(file), "hidden or lock file")
                 continue
             if name.endswith(_RUN_REPORT_SUFFIX):
                 outputs |= _earlier_outputs(file)
@@ -387,8 +480,10 @@ def _earlier_outputs(report: Path) -> set[str]:
 
 def _is_sidecar(path: Path) -> bool:
     try:
-        with open(path, encoding="utf-8-sig", newline="") as handle:
-            header = next(csv.reader(handle), [])
+        with open(path, "rb") as raw:
+            encoding = _bom_encoding(raw.read(4)) or "utf-8-sig"
+            raw.seek(0)
+            header = next(csv.reader(io.TextIOWrapper(raw, encoding, newline="")), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
     return "file" in [h.strip() for h in header]
@@ -431,7 +526,7 @@ def _read_file(
             if not text.strip():
                 raise InputError(source, None, "empty file (no text)")
             skipped = Counter(kind for kind, _ in blocks if kind != BODY)
-            meta = resolve_metadata(sidecar, properties, path.name)
+            meta = resolve_metadata(sidecar, properties, path.name, source)
             yield Document(doc_id, text, source, meta, dict(skipped))
     except InputError as exc:
         yield exc
@@ -457,42 +552,206 @@ _FILENAME_DATE = re.compile(
 
 def iso_date(value: str) -> str | None:
     """ "2017-03-01", "2017/3/1", "D:20170301120000+09'00'", "2017-03" or "2017" as ISO
-    (YYYY-MM-DD, YYYY-MM or YYYY); None when no year between 1800 and 2099 is found."""
+    (YYYY-MM-DD, YYYY-MM or YYYY); None when no year between 1800 and 2099 is found, or when
+    the month or day found is not one ("2016-13-45", "2017-02-30"): never a year alone in
+    place of a date that is wrong."""
     value = value.strip()
     match = _COMPACT_DATE.match(value) if re.match(r"^D?:?\d{8}", value) else None
     match = match or _ISO_DATE.search(value)
     if match is None:
         return None
     year, month, day = match.group(1), match.group(2), match.group(3)
-    if month is None or not 1 <= int(month) <= 12:
+    if month is None:
         return year
-    if day is None or not 1 <= int(day) <= 31:
+    if not 1 <= int(month) <= 12:
+        return None
+    if day is None:
         return f"{year}-{int(month):02d}"
-    return f"{year}-{int(month):02d}-{int(day):02d}"
+    try:
+        return datetime.date(int(year), int(month), int(day)).isoformat()
+    except ValueError:
+        return None
+
+
+# An explicit date (a record's or a sidecar's): the whole value is the date, a time may follow.
+_EXPLICIT_DATE = re.compile(
+    r"(?:\d{8}|\d{4}(?:([-/.])\d{1,2}(?:\1\d{1,2})?)?)"
+    r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+)
+_YEAR = re.compile(r"1[89]\d\d|20\d\d")
+_DATE_FORMS = "YYYY-MM-DD, YYYY-MM or YYYY"
+
+
+def _explicit_date(value: str) -> str | None:
+    """A record's or sidecar's date as ISO ("2017/3/1" -> "2017-03-01"; a time after it is
+    allowed), or None when the value is not wholly a real date ("not-a-date", "2016-13-45",
+    "March 2017")."""
+    return iso_date(value) if _EXPLICIT_DATE.fullmatch(value.strip()) else None
+
+
+def _checked_when(
+    values: dict[str, str],
+    where: str,
+    about: str,
+    say: Callable[..., None],
+    *,
+    normalise: bool = True,
+) -> dict[str, str]:
+    """``values`` less a date that is not one and a year that is not one, each with a
+    warning through ``say`` naming ``where`` (file and row) and the value; the date as ISO
+    when ``normalise`` (else as written, for a record's date carried through)."""
+    checked = dict(values)
+    if "date" in checked:
+        date = _explicit_date(checked["date"])
+        if date is None:
+            say(
+                "%s: date %r%s is not a date (%s); not used",
+                where,
+                checked.pop("date"),
+                about,
+                _DATE_FORMS,
+            )
+        elif normalise:
+            checked["date"] = date
+    if "year" in checked and _YEAR.fullmatch(checked["year"]) is None:
+        say("%s: year %r%s is not a year (YYYY); not used", where, checked.pop("year"), about)
+    return checked
+
+
+# One source's say on when a document was published: (origin, date, where the date is
+# written, year, where the year is written); dates and years already checked.
+_When = tuple[str, str | None, str, str | None, str]
+
+
+def _resolve_when(document: str, sources: Sequence[_When]) -> dict[str, str]:
+    """Date and year (with ``<key>_source``) from sources in precedence order, consistent.
+
+    Date and year are one fact, so the first source that gives either decides it: a later
+    source's date fills in a year from an earlier one only when it falls in that year, and
+    is otherwise not used; a year that contradicts the date (from its own or an earlier
+    source) gives way to it, as the year follows the date. Either is a warning naming
+    ``document`` and where both values come from. The year of a lone date is left to
+    ``with_year``.
+    """
+    date: tuple[str, str, str] | None = None  # (value, origin, where)
+    year: tuple[str, str, str] | None = None
+    for origin, this_date, date_at, this_year, year_at in sources:
+        if this_date is not None and date is None:
+            if year is not None and year[0] != this_date[:4]:
+                log.warning(
+                    "%s: date %s (%s) contradicts year %s (%s), which takes precedence; "
+                    "date not used",
+                    document,
+                    this_date,
+                    date_at,
+                    year[0],
+                    year[2],
+                )
+            else:
+                date = (this_date, origin, date_at)
+        if this_year is not None and year is None:
+            if date is not None and date[0][:4] != this_year:
+                at = (
+                    f"both {year_at}" if year_at == date[2] else f"year: {year_at}; date: {date[2]}"
+                )
+                log.warning(
+                    "%s: year %s contradicts date %s (%s); year %s used: the year follows the date",
+                    document,
+                    this_year,
+                    date[0],
+                    at,
+                    date[0][:4],
+                )
+            else:
+                year = (this_year, origin, year_at)
+    meta: dict[str, str] = {}
+    for key, found in (("date", date), ("year", year)):
+        if found is not None:
+            meta[key], meta[f"{key}_source"] = found[0], found[1]
+    return meta
+
+
+def _sidecar_at(sidecar: dict[str, str]) -> str:
+    """Where a sidecar entry was read: "metadata.csv, row 3"."""
+    if _SIDECAR_PATH in sidecar and _SIDECAR_ROW in sidecar:
+        return f"{sidecar[_SIDECAR_PATH]}, row {sidecar[_SIDECAR_ROW]}"
+    return "metadata sidecar"
+
+
+def _sidecar_when(sidecar: dict[str, str]) -> _When:
+    at = _sidecar_at(sidecar)
+    # Checked when the sidecar was read (a warning then); checked again, quietly, for a
+    # table made some other way.
+    values = _checked_when(
+        {k: sidecar[k].strip() for k in ("date", "year") if (sidecar.get(k) or "").strip()},
+        at,
+        "",
+        _quiet,
+    )
+    return ("sidecar", values.get("date"), at, values.get("year"), at)
 
 
 def resolve_metadata(
-    sidecar: dict[str, str], properties: dict[str, str], file_name: str
+    sidecar: dict[str, str],
+    properties: dict[str, str],
+    file_name: str,
+    source: str | None = None,
 ) -> dict[str, str]:
     """Date, journal, title and year for a whole-file document, with the source of each.
 
-    Precedence: the metadata sidecar, then the document's own properties (DOCX core
-    properties, PDF info, HTML meta tags, Markdown front matter), then a date in the file
-    name. ``<key>_source`` records which one supplied each value; ``year`` follows the date
-    when not given.
+    Precedence: the metadata sidecar ("sidecar"), then the document's own metadata
+    ("properties": Markdown front matter, HTML meta tags, DOCX custom properties, info
+    titles), then a date in the file name ("filename"), and last the file's creation
+    timestamp (``properties["created"]``: "file-created"), which tells when the file was
+    made or converted, not when the issue was published. That timestamp is used only when
+    no date and no year is known otherwise, with a logged warning naming the file
+    (``source``, else ``file_name``). ``<key>_source`` records which one supplied each
+    value; ``year`` follows the date when not given.
+
+    Date and year are decided together (``_resolve_when``): a year from an earlier source
+    (a sidecar's ``year``) keeps a date in another year from a later one (the file name)
+    out, and a year contradicting the date gives way to it, each with a warning. A date in
+    the document's metadata that is not one is not used, with a warning.
     """
+    where = source or file_name
     meta: dict[str, str] = {}
-    for source, values in (("sidecar", sidecar), ("properties", properties)):
-        for key in META_FIELDS:
+    for origin, values in (("sidecar", sidecar), ("properties", properties)):
+        for key in ("journal", "title"):
             value = (values.get(key) or "").strip()
             if value and key not in meta:
-                meta[key] = iso_date(value) or value if key == "date" else value
-                meta[f"{key}_source"] = source
-    if "date" not in meta:
-        match = _FILENAME_DATE.search(Path(file_name).stem)
-        if match is not None:
-            meta["date"] = iso_date("-".join(g for g in match.groups() if g)) or match.group(1)
-            meta["date_source"] = "filename"
+                meta[key] = value
+                meta[f"{key}_source"] = origin
+    own = {k: (properties.get(k) or "").strip() for k in ("date", "year")}
+    own_date = iso_date(own["date"]) if own["date"] else None
+    if own["date"] and own_date is None:
+        log.warning(
+            "%s: date %r in the document's metadata is not a date; not used", where, own["date"]
+        )
+    own_year = own["year"] if _YEAR.fullmatch(own["year"]) else None
+    if own["year"] and own_year is None:
+        log.warning(
+            "%s: year %r in the document's metadata is not a year; not used", where, own["year"]
+        )
+    when = [
+        _sidecar_when(sidecar),
+        ("properties", own_date, "the document's metadata", own_year, "the document's metadata"),
+    ]
+    match = _FILENAME_DATE.search(Path(file_name).stem)
+    if match is not None:
+        named = iso_date("-".join(g for g in match.groups() if g)) or match.group(1)
+        when.append(("filename", named, "the file name", None, ""))
+    meta.update(_resolve_when(where, when))
+    created = iso_date(properties.get("created") or "")
+    if "date" not in meta and "year" not in meta and created is not None:
+        meta["date"] = created
+        meta["date_source"] = "file-created"
+        log.warning(
+            "%s: date %s is the file's creation time, not a publication date; give the "
+            "publication date in a metadata sidecar (metadata.csv: file,date) or in the "
+            "file name (issue-2019-03.pdf)",
+            where,
+            created,
+        )
     return with_year(meta)
 
 
@@ -508,24 +767,76 @@ def with_year(meta: dict[str, str]) -> dict[str, str]:
 
 # -- whole-file formats -----------------------------------------------------------------------
 # Each returns (blocks, properties): blocks in reading order, properties from the file itself.
+# properties["date"] is only ever an explicit publication date; a file-creation timestamp
+# (when the file was made or converted) goes under "created" (see resolve_metadata).
 
 _Whole = tuple[list[Block], dict[str, str]]
 
 
-def _decode_utf8(data: bytes, source: str) -> str:
+def _decode_text(data: bytes, source: str) -> str:
+    """A whole file's text: UTF-8 (a BOM dropped), or UTF-16/UTF-32 when it starts with that
+    byte-order mark (as Windows "Unicode" text and PowerShell files do).
+
+    No lossy fallback: a file that is not UTF-8 is reported (where the first bad byte is, and
+    its value), never labelled as mojibake; so is a NUL character, which no text holds but
+    UTF-16 without a byte-order mark does.
+    """
+    encoding = _bom_encoding(data[:4])
+    if encoding is not None:
+        try:
+            return data.decode(encoding)  # the codec drops the byte-order mark
+        except UnicodeDecodeError as exc:
+            raise InputError(source, None, _not_bom_encoded(encoding, exc)) from None
+    start = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
     try:
-        # utf-8-sig reads plain UTF-8 too and drops a BOM. No lossy fallback: a file that is
-        # not UTF-8 is reported, never labelled as mojibake.
-        return data.decode("utf-8-sig")
+        text = data[start:].decode("utf-8")
     except UnicodeDecodeError as exc:
+        raise InputError(source, None, _not_utf8(exc, start)) from None
+    if "\x00" in text:
+        offset = start + len(text[: text.index("\x00")].encode("utf-8"))
         raise InputError(
-            source, None, f"not valid UTF-8 (byte {exc.start}); convert it to UTF-8 first"
-        ) from None
+            source,
+            None,
+            f"a NUL character at byte offset {offset}: UTF-16 without a byte-order mark? "
+            "Save it as UTF-8",
+        )
+    return text
+
+
+_BYTE_ORDER_MARKS = (  # UTF-32 first: its little-endian mark begins like UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _bom_encoding(head: bytes) -> str | None:
+    """The encoding ("utf-16", "utf-32") whose byte-order mark ``head`` (a file's first
+    bytes) starts with, else None (UTF-8, with or without its own mark). Bytes FE and FF
+    never occur in UTF-8, so such a file cannot be UTF-8 read wrongly."""
+    for mark, encoding in _BYTE_ORDER_MARKS:
+        if head.startswith(mark):
+            return encoding
+    return None
+
+
+def _not_utf8(exc: UnicodeDecodeError, offset: int = 0, of: str = "") -> str:
+    """Where the first byte that is not UTF-8 is, and its value: "not valid UTF-8 at byte
+    offset 49 (0xe9)". ``offset``: where the decoded bytes start in the file (or line,
+    ``of`` " of the line")."""
+    at, byte = offset + exc.start, exc.object[exc.start]
+    return f"not valid UTF-8 at byte offset {at}{of} (0x{byte:02x}); save it as UTF-8"
+
+
+def _not_bom_encoded(encoding: str, exc: UnicodeDecodeError) -> str:
+    name = encoding.upper()
+    return f"not valid {name} ({exc.reason}), although it starts with a {name} byte-order mark"
 
 
 def _read_text(path: Path, source: str) -> _Whole:
     """Plain text (.txt, .text): one body block; segmentation finds its paragraphs."""
-    return [(BODY, _decode_utf8(path.read_bytes(), source))], {}
+    return [(BODY, _decode_text(path.read_bytes(), source))], {}
 
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)---[ \t]*\n", re.DOTALL)
@@ -537,7 +848,7 @@ def _read_markdown(path: Path, source: str) -> _Whole:
     date/journal/title."""
     from markdown_it import MarkdownIt
 
-    text = _fold(_decode_utf8(path.read_bytes(), source))
+    text = _fold(_decode_text(path.read_bytes(), source))
     properties: dict[str, str] = {}
     front = _FRONT_MATTER.match(text)
     if front:
@@ -753,8 +1064,9 @@ def _docx_side_parts(package: zipfile.ZipFile) -> Iterator[Block]:
 
 
 def _docx_properties(package: zipfile.ZipFile) -> dict[str, str]:
-    """Title and date from docProps/core.xml (dc:title, dcterms:created), journal from a
-    custom property named "journal" (docProps/custom.xml), when the package has them."""
+    """Title and creation time from docProps/core.xml (dc:title; dcterms:created as
+    "created"), and date/journal/title/year from custom properties of those names
+    (docProps/custom.xml), when the package has them."""
     from lxml import etree
 
     names = set(package.namelist())
@@ -767,7 +1079,8 @@ def _docx_properties(package: zipfile.ZipFile) -> dict[str, str]:
             if local == "title" and value:
                 properties["title"] = value
             elif local == "created" and value:
-                properties["date"] = value
+                # When the file was made (python-docx's template says 2013), not published.
+                properties["created"] = value
     if "docProps/custom.xml" in names:
         root = etree.fromstring(package.read("docProps/custom.xml"))
         for prop in root.iterchildren():
@@ -781,7 +1094,8 @@ def _docx_properties(package: zipfile.ZipFile) -> dict[str, str]:
 
 def _read_odt(path: Path, source: str) -> _Whole:
     """OpenDocument text through odfpy: headings are furniture; footnotes/endnotes
-    (text:note), comments (office:annotation) and tracked deletions are counted, not read."""
+    (text:note), comments (office:annotation) and tracked deletions are counted, not read.
+    dc:title and meta:creation-date (as "created") are properties."""
     try:
         from odf import opendocument
         from odf.namespaces import DCNS, METANS, OFFICENS, TEXTNS
@@ -835,14 +1149,15 @@ def _read_odt(path: Path, source: str) -> _Whole:
         value = "".join(str(t.data) for t in node.childNodes if t.nodeType == t.TEXT_NODE)
         if qname == (DCNS, "title") and value.strip():
             properties["title"] = value.strip()
-        elif qname in ((DCNS, "date"), (METANS, "creation-date")) and value.strip():
-            properties.setdefault("date", value.strip())
+        elif qname == (METANS, "creation-date") and value.strip():
+            properties["created"] = value.strip()  # when the file was made, not published
+        # dc:date is not read: in ODF it is the time the file was last saved.
     return blocks, properties
 
 
 def _read_rtf(path: Path, source: str) -> _Whole:
     """RTF through striprtf: each paragraph (``\\par``) one block; the ``\\info`` group's
-    title and creation time as properties."""
+    title and creation time (``\\creatim``, as "created") as properties."""
     try:
         from striprtf.striprtf import rtf_to_text
     except ImportError:
@@ -859,8 +1174,8 @@ def _read_rtf(path: Path, source: str) -> _Whole:
     if title and title.group(1).strip():
         properties["title"] = title.group(1).strip()
     created = re.search(r"\{\\creatim\\yr(\d{4})\\mo(\d{1,2})\\dy(\d{1,2})", raw)
-    if created:
-        properties["date"] = "-".join(created.groups())
+    if created:  # when the file was made, not published; \info has no publication date
+        properties["created"] = "-".join(created.groups())
     return [(BODY, line) for line in text.split("\n") if line.strip()], properties
 
 
@@ -897,7 +1212,7 @@ _COMPOUND = re.compile(r"\b[^\W\d_]+-[^\W\d_]+\b")
 
 def _read_pdf(path: Path, source: str) -> _Whole:
     """Body paragraphs of a PDF's text layer (see the comment above); info dictionary
-    (/Title, /CreationDate, /Journal) as properties."""
+    (/Title, /Journal, and /CreationDate as "created") as properties."""
     try:
         from pdfminer.high_level import extract_pages
         from pdfminer.layout import LAParams, LTChar, LTTextContainer, LTTextLine
@@ -1065,7 +1380,8 @@ def _pdf_properties(path: Path) -> dict[str, str]:
     except Exception:  # metadata is optional; the text was read already
         return {}
     properties: dict[str, str] = {}
-    for key, name in (("/Title", "title"), ("/Journal", "journal"), ("/CreationDate", "date")):
+    # /CreationDate is when the PDF was written (by a converter, often years after the issue).
+    for key, name in (("/Title", "title"), ("/Journal", "journal"), ("/CreationDate", "created")):
         value = info.get(key)
         if value is not None and str(value).strip():
             properties[name] = str(value).strip()
@@ -1230,27 +1546,90 @@ _WHOLE_FILE_READERS: dict[str, Callable[[Path, str], _Whole]] = {
 class _Record:
     key: str | None  # the document id (doc_id, else id); None: a document of its own
     text: str
-    meta: dict[str, str]
+    meta: dict[str, str]  # dates and years checked (see _record)
     number: int
     unit: str
+    row_id: str | None = None  # the ``id`` of a row grouped by its ``doc_id``
+
+
+def _same_value(key: str, a: str, b: str) -> bool:
+    """Whether two rows' values of a metadata key agree (dates as dates, text up to spacing)."""
+    if key == "date":
+        return _explicit_date(a) == _explicit_date(b)
+    return " ".join(a.split()) == " ".join(b.split())
+
+
+def _record_meta(group: Sequence[_Record], source: str, doc_id: str) -> dict[str, tuple[str, int]]:
+    """Each metadata value of a document of several rows, with its row: the first row's that
+    has one. A later row with another value is a warning naming the rows, the document id
+    and the value kept; one document has one date, journal and title."""
+    merged: dict[str, tuple[str, int]] = {}
+    for record in group:
+        for key, value in record.meta.items():
+            if key not in merged:
+                merged[key] = (value, record.number)
+            elif not _same_value(key, merged[key][0], value):
+                kept, at = merged[key]
+                unit = record.unit
+                log.warning(
+                    "%s, %ss %d and %d: document %r has %s %r in %s %d but %r in %s %d; kept "
+                    "%r (its first) for the whole document",
+                    source,
+                    unit,
+                    at,
+                    record.number,
+                    doc_id,
+                    key,
+                    kept,
+                    unit,
+                    at,
+                    value,
+                    unit,
+                    record.number,
+                    kept,
+                )
+    return merged
 
 
 def _group_records(
     records: Iterator[_Record | InputError], source: str, sidecar: dict[str, str]
 ) -> Iterator[_Result]:
     """Join neighbouring records with the same document id into one document (paragraphs
-    in row order); a document id that comes back after other rows is an error."""
+    in row order); a document id that comes back after other rows is an error.
+
+    Metadata: a record's (the first row's value; conflicting rows are a warning, see
+    ``_record_meta``), else the sidecar's for the file; date and year are decided together
+    (``_resolve_when``: the record's date or year first). Rows grouped by ``doc_id`` whose
+    ``id`` differs lose it (the output names passages by doc_id, passage and span): a
+    warning, once per file, says so.
+    """
     finished: dict[str, int] = {}
     group: list[_Record] = []
+    ids_warned = False
+    side = {k: v for k, v in sidecar.items() if k in META_FIELDS}
 
     def emit() -> Iterator[_Result]:
         if not group:
             return
         first = group[0]
         doc_id = first.key if first.key is not None else f"{source}#{first.number}"
-        meta = {**{k: v for k, v in sidecar.items() if k in META_FIELDS}, **first.meta}
-        sources = {k: "record" if k in first.meta else "sidecar" for k in meta}
-        meta = with_year({**meta, **{f"{k}_source": v for k, v in sources.items()}})
+        merged = _record_meta(group, source, doc_id)
+        meta: dict[str, str] = {}
+        for key in ("journal", "title"):
+            if key in merged:
+                meta[key], meta[f"{key}_source"] = merged[key][0], "record"
+            elif key in side:
+                meta[key], meta[f"{key}_source"] = side[key], "sidecar"
+        date, year = merged.get("date"), merged.get("year")
+        record_when: _When = (
+            "record",
+            date[0] if date else None,
+            f"{first.unit} {date[1]}" if date else "",
+            year[0] if year else None,
+            f"{first.unit} {year[1]}" if year else "",
+        )
+        when = [record_when, _sidecar_when(sidecar)]
+        meta = with_year({**meta, **_resolve_when(f"{source}, {first.unit} {first.number}", when)})
         text = group[0].text if len(group) == 1 else "\n\n".join(r.text.strip() for r in group)
         if first.key is not None:
             finished[first.key] = group[-1].number
@@ -1262,6 +1641,18 @@ def _group_records(
             if isinstance(record, InputError):
                 yield record
                 continue
+            if not ids_warned and record.row_id is not None and record.row_id != record.key:
+                ids_warned = True
+                log.warning(
+                    "%s, %s %d: rows are grouped into documents by 'doc_id' (%r), so their "
+                    "'id' (%r) is not in the output, which names passages by doc_id, passage "
+                    "and span (said once per file)",
+                    source,
+                    record.unit,
+                    record.number,
+                    record.key,
+                    record.row_id,
+                )
             if group and (record.key is None or record.key != group[0].key):
                 yield from emit()
             if record.key is not None and record.key in finished:
@@ -1285,22 +1676,32 @@ def _group_records(
 def _read_jsonl(
     path: Path, source: str, text_column: str, *, gz: bool
 ) -> Iterator[_Record | InputError]:
-    """One record per line, read line by line; a bad line is reported and skipped."""
+    """One record per line, read line by line; a bad line is reported and skipped. UTF-8, or
+    UTF-16/UTF-32 when the file starts with that byte-order mark."""
     opener: Callable[..., Any] = gzip.open if gz else open
     line_no = 0
     any_content = False
+    encoding: str | None = None
     with opener(path, "rb") as handle:
         try:
-            for raw in handle:
+            encoding = _bom_encoding(handle.read(4))
+            handle.seek(0)
+            lines: Iterable[bytes | str] = (
+                handle if encoding is None else io.TextIOWrapper(handle, encoding, newline="")
+            )
+            for raw in lines:
                 line_no += 1
                 if not raw.strip():
                     continue
                 any_content = True
-                try:
-                    line = raw.decode("utf-8")
-                except UnicodeDecodeError as exc:
-                    yield InputError(source, line_no, f"not valid UTF-8 (byte {exc.start})", "line")
-                    continue
+                if isinstance(raw, str):
+                    line = raw
+                else:
+                    try:
+                        line = raw.decode("utf-8")
+                    except UnicodeDecodeError as exc:
+                        yield InputError(source, line_no, _not_utf8(exc, of=" of the line"), "line")
+                        continue
                 if line_no == 1:
                     line = line.removeprefix("\ufeff")
                 try:
@@ -1309,6 +1710,10 @@ def _read_jsonl(
                     yield InputError(source, line_no, f"not valid JSON ({exc.msg})", "line")
                     continue
                 yield _record(record, source, line_no, "line", text_column)
+        except UnicodeDecodeError as exc:  # only a UTF-16/UTF-32 file: whole lines are UTF-8's
+            raise InputError(
+                source, line_no + 1, _not_bom_encoded(encoding or "utf-16", exc), "line"
+            ) from None
         except (OSError, EOFError, zlib.error) as exc:  # truncated or corrupt gzip
             row = line_no + 1 if line_no else None  # nothing read at all: the whole file
             raise InputError(source, row, f"cannot read further: {exc}", "line") from None
@@ -1320,13 +1725,20 @@ def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Record | I
     """One record per row, header first; rows are numbered as a spreadsheet shows them.
 
     A row with more fields than the header is an error naming the row (an unquoted comma in
-    the text, usually), never a record whose text is cut at the first comma.
+    the text, usually), never a record whose text is cut at the first comma. UTF-8, or
+    UTF-16/UTF-32 when the file starts with that byte-order mark ("Unicode" CSV).
     """
     if csv.field_size_limit() < _CSV_FIELD_LIMIT:
         csv.field_size_limit(_CSV_FIELD_LIMIT)
     row_no = 0
     with open(path, "rb") as handle:
-        rows = csv.reader(_decoded_lines(handle))
+        encoding = _bom_encoding(handle.read(4))
+        handle.seek(0)
+        rows = csv.reader(
+            _decoded_lines(handle)
+            if encoding is None
+            else io.TextIOWrapper(handle, encoding, newline="")
+        )
         try:
             header = next(rows, None)
             row_no = 1
@@ -1353,8 +1765,10 @@ def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Record | I
                 yield _record(
                     dict(zip(columns, row, strict=False)), source, row_no, "row", text_column
                 )
-        except UnicodeDecodeError as exc:
-            raise InputError(source, row_no + 1, f"not valid UTF-8 (byte {exc.start})") from None
+        except _NotUtf8 as exc:
+            raise InputError(source, row_no + 1, str(exc)) from None
+        except UnicodeDecodeError as exc:  # a UTF-16/UTF-32 file
+            raise InputError(source, row_no + 1, _not_bom_encoded(encoding or "", exc)) from None
         except csv.Error as exc:
             raise InputError(source, row_no + 1, f"malformed CSV ({exc})") from None
     if not any_rows:
@@ -1385,14 +1799,22 @@ def _read_parquet(path: Path, source: str, text_column: str) -> Iterator[_Record
         raise InputError(source, None, "no data rows")
 
 
+class _NotUtf8(ValueError):
+    """A line that is not UTF-8; the message says where in the file."""
+
+
 def _decoded_lines(handle: Iterable[bytes]) -> Iterator[str]:
-    """Decode line by line (strictly, BOM dropped), keeping line endings for the csv module."""
-    first = True
+    """Decode UTF-8 line by line (strictly, BOM dropped), keeping line endings for the csv
+    module; ``_NotUtf8`` names the byte offset in the file of the first bad byte."""
+    offset = 0
     for raw in handle:
-        line = raw.decode("utf-8")
-        if first:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _NotUtf8(_not_utf8(exc, offset, " of the file")) from None
+        if offset == 0:
             line = line.removeprefix("\ufeff")
-            first = False
+        offset += len(raw)
         yield line
 
 
@@ -1424,6 +1846,9 @@ def _record(
     text = _fold(text)
     if not text.strip():
         return InputError(source, number, f"empty {text_column!r}", unit)
-    key = _scalar(record.get(DOC_ID_FIELD)) or _scalar(record.get(ID_FIELD))
+    doc_id, row_id = _scalar(record.get(DOC_ID_FIELD)), _scalar(record.get(ID_FIELD))
     meta = {key_: v for key_ in META_FIELDS if (v := _scalar(record.get(key_))) is not None}
-    return _Record(key, text, meta, number, unit)
+    # A date or year that is not one is left out, with a warning, so it neither stands in
+    # the date column nor gives a wrong year; a date is carried as written.
+    meta = _checked_when(meta, f"{source}, {unit} {number}", "", log.warning, normalise=False)
+    return _Record(doc_id or row_id, text, meta, number, unit, row_id if doc_id else None)

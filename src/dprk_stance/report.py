@@ -171,7 +171,26 @@ def load_runs(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[dict[str,
             }
         )
     passages = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if len(frames) > 1:
+        _refuse_repeated_passages(passages, paths)
     return passages, runs
+
+
+def _refuse_repeated_passages(passages: pd.DataFrame, paths: Sequence[str | Path]) -> None:
+    """Two runs over the same source documents would count each passage twice: refuse,
+    naming the runs and one repeated passage (same source, document id and span)."""
+    columns = passages[["source", "doc_id", "start", "end"]].astype("string").fillna("")
+    key = columns.agg("\x1f".join, axis=1)
+    first_run = passages.groupby(key)["run"].transform("min")
+    repeated = passages["run"].ne(first_run)
+    if repeated.any():
+        row, first = passages[repeated].iloc[0], first_run[repeated].iloc[0]
+        raise ReportError(
+            f"{paths[int(first)]} and {paths[int(row['run'])]}: both hold passage "
+            f"{row['start']}-{row['end']} of document {row['doc_id']!r} ({row['source']}); "
+            "a report over two runs of the same documents would count each passage twice. "
+            "Report one run at a time, or compare them with `dprk-stance compare`"
+        )
 
 
 def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -208,10 +227,13 @@ def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     for column in ("date", "year", "journal", "title", "source"):
         if column not in frame:
             frame[column] = pd.NA
-    frame["when"] = pd.to_datetime(frame["date"].astype("string"), errors="coerce", format="mixed")
-    frame["year_only"] = pd.to_numeric(
-        frame["year"].astype("string").str.slice(0, 4), errors="coerce"
-    )
+    # A date that is only a year ("2016") is a year, not 1 January: it places the document
+    # in a year period and leaves it out of month and quarter periods (counted as undated).
+    dates = frame["date"].astype("string").str.strip()
+    year_only_date = dates.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
+    frame["when"] = pd.to_datetime(dates.mask(year_only_date), errors="coerce", format="mixed")
+    years = frame["year"].astype("string").str.slice(0, 4).fillna(dates.where(year_only_date))
+    frame["year_only"] = pd.to_numeric(years, errors="coerce")
     return frame
 
 
@@ -295,7 +317,8 @@ def share_table(
     """Long table: scope, period, measure, category, count, total, share, low, high.
 
     ``total`` is the denominator (passages, or confident stance passages), ``documents``
-    the documents of the scope in the period; intervals resample whole documents.
+    the documents of the scope in the period; intervals resample whole documents, so a
+    period of a single document has none (``low`` and ``high`` empty).
     """
     docs = document_counts(passages)
     scopes: list[tuple[str, pd.DataFrame]] = [("all sources", docs)]
@@ -305,6 +328,7 @@ def share_table(
     for scope, frame in scopes:
         for k, period in enumerate(periods):
             part = frame[frame["period"] == period]
+            single = part["doc"].nunique() < 2
             num = part[list(CATEGORIES)].to_numpy(dtype=float)
             stance = num[:, : len(STANCES)]
             seed = options.seed + k
@@ -328,8 +352,10 @@ def share_table(
                             "total": int(den.sum()) if len(part) else 0,
                             "documents": int(part["doc"].nunique()),
                             "share": _round(ci["estimate"][j]),
-                            "low": _round(ci["low"][j]),
-                            "high": _round(ci["high"][j]),
+                            # one document: resampling it gives no interval, not a
+                            # zero-width one
+                            "low": None if single else _round(ci["low"][j]),
+                            "high": None if single else _round(ci["high"][j]),
                         }
                     )
     return pd.DataFrame(rows)
@@ -593,6 +619,12 @@ def build_report(
     periods = sorted(periods, key=lambda p: _period_start(p, period) if p != "all" else 0)
 
     shares = share_table(dated, periods, opts, by_source)
+    lone = shares[(shares["scope"] == "all sources") & (shares["documents"] == 1)]
+    if len(lone):
+        notes.append(
+            f"{lone['period'].nunique()} of {len(periods)} periods hold a single document: "
+            "their shares carry no interval ([–, –]); a document-bootstrap needs two or more."
+        )
     turning, facts = turning_point_table(shares, periods, opts)
 
     figures_dir, tables_dir = out / "figures", out / "tables"
@@ -688,6 +720,8 @@ def shares_latex(shares: pd.DataFrame, confidence: float) -> str:
     def cell(row: pd.Series) -> str:
         if row["share"] is None or pd.isna(row["share"]):
             return "--"
+        if row["low"] is None or pd.isna(row["low"]):  # a single document: no interval
+            return f"{100 * row['share']:.1f} [--]"
         return f"{100 * row['share']:.1f} [{100 * row['low']:.1f}, {100 * row['high']:.1f}]"
 
     periods = list(dict.fromkeys(overall["period"]))

@@ -89,6 +89,24 @@ class EnsembleModel(StanceModel):
             {name: self._member_logp(self.members[name], texts) for name in self._scored()}
         )
 
+    @property
+    def max_tokens(self) -> int:
+        """The smallest window among the scored members: a passage must fit every one
+        (SetFit's 128 word pieces, not tf-idf's 256 words), or a member would read only
+        its start."""
+        scored = self._scored()
+        if not scored:
+            return super().max_tokens
+        return min(self.members[name].max_tokens for name in scored)
+
+    def count_tokens(self, text: str) -> int:
+        """The largest length among the scored members, each in its own units; with
+        :attr:`max_tokens` this keeps a passage within every member's window."""
+        scored = self._scored()
+        if not scored:
+            return super().count_tokens(text)
+        return max(self.members[name].count_tokens(text) for name in scored)
+
     def _scored(self) -> list[str]:
         """Members with a positive weight: the only ones worth scoring."""
         return [name for name, weight in self.weights.items() if weight > 0]
