@@ -565,11 +565,12 @@ def test_year_alone_places_a_document_in_the_chart(tmp_path, monkeypatch):
     assert captured["labels"] == ["2015", "2019"]
 
 
-def test_threshold_outside_zero_one_is_refused():
+def test_threshold_outside_zero_one_and_negative_min_chars_are_refused():
     with pytest.raises(ValueError, match="between 0 and 1"):
         LabelOptions(threshold=5)
     with pytest.raises(ValueError, match="--min-chars -5"):
         LabelOptions(min_chars=-5)
+    assert LabelOptions(min_chars=0).min_chars == 0
 
 
 def test_run_report_is_citable(trained, tfidf, tmp_path):

@@ -1538,3 +1538,20 @@ def test_utf16_without_a_byte_order_mark_is_an_error(tmp_path: Path) -> None:
     docs, errors = read_all([path])
     assert docs == []
     assert str(errors[0]).startswith(f"{path}: a NUL character at byte offset 1: UTF-16")
+
+
+def test_a_date_in_another_form_keeps_its_year_and_warnings_are_capped_per_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A review found that "03/01/2017" (day and month order unknown) lost its year as
+    well as its date, with a warning per row: the year stays, and a file says the same
+    thing at most 5 times, then how many more."""
+    rows = [{"id": f"r{i}", "date": "03/01/2017", "text": f"Row {i}."} for i in range(8)]
+    path = tmp_path / "rows.jsonl"
+    write_jsonl(path, rows)
+    docs, errors = read_all([path])
+    assert errors == []
+    assert {(d.meta.get("date"), d.meta.get("year")) for d in docs} == {(None, "2017")}
+    notes = _reader_warnings(caplog, "'03/01/2017'")
+    assert len(notes) == 5 and "only its year 2017 is used" in notes[0]
+    assert any("3 more such warnings" in r.getMessage() for r in caplog.records)

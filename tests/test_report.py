@@ -380,6 +380,8 @@ def test_a_year_only_date_is_a_year_not_january(tmp_path):
     frame["year"] = pd.NA
     first = frame["doc_id"] == frame["doc_id"].iloc[0]
     frame.loc[first, "date"] = "2011"
+    # a date with a time and offset beside plain ones used to stop the report
+    frame.loc[frame["date"] == "2011-02-01", "date"] = "2011-02-01T12:00:00+09:00"
     path = tmp_path / "run.jsonl"
     frame.to_json(path, orient="records", lines=True)
     by_month = build_report([path], tmp_path / "m", ReportOptions(period="month"))

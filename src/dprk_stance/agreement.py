@@ -5,10 +5,11 @@ label. Two runs need not segment a document alike (a transformer cuts a long par
 token windows, a TF-IDF model keeps it whole), so passages are aligned by their character
 spans within a document: passages with identical spans pair up first; every other pair of
 passages whose spans overlap is a pair too, weighted by the characters they share.
-Agreement, Cohen's kappa and the cross-tabulation weight each pair by its shared characters
-(for identically segmented runs every pair has its own length). Passages that overlap
-nothing in the other run are counted, never silently dropped. Document ids are compared as
-strings, whatever type a file stored them as.
+Agreement and Cohen's kappa are given twice: per passage, each aligned pair counted once as
+in the cross-tabulation, and weighted by each pair's shared characters (for identically
+segmented runs every pair has its own length), which a long passage dominates. Passages
+that overlap nothing in the other run are counted, never silently dropped. Document ids are
+compared as strings, whatever type a file stored them as.
 """
 
 from __future__ import annotations

@@ -127,10 +127,14 @@ class LabelResult:
     ignored: list[str] = field(default_factory=list)
 
     @property
+    def scored_passages(self) -> int:
+        """Passages scored by this session (those carried over from a checkpoint are not)."""
+        return self.passages - self.resumed_passages
+
+    @property
     def passages_per_s(self) -> float:
         """This session's rate: passages carried over from a checkpoint are not counted."""
-        scored = self.passages - self.resumed_passages
-        return scored / self.seconds if self.seconds else 0.0
+        return self.scored_passages / self.seconds if self.seconds else 0.0
 
 
 def output_paths(out: Path) -> dict[str, Path]:
@@ -335,8 +339,7 @@ def label_documents(
                 state["documents_done"] += len(pending)
                 checkpoint(paths, state, result, passages_fh, summary_fh)
                 bar.update(n_pending)
-                scored = result.passages - result.resumed_passages  # this session's
-                rate = scored / max(time.perf_counter() - started, 1e-9)
+                rate = result.scored_passages / max(time.perf_counter() - started, 1e-9)
                 bar.set_postfix_str(f"{rate:.0f} passages/s")
                 pending, n_pending = [], 0
 

@@ -30,5 +30,5 @@ class LabelOptions:
         for name in ("batch_size", "chunk_passages"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.min_chars < 1:
-            raise ValueError(f"--min-chars {self.min_chars}: a passage needs at least 1 character")
+        if self.min_chars < 0:
+            raise ValueError(f"--min-chars {self.min_chars}: a length cannot be negative")

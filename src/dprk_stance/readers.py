@@ -481,8 +481,7 @@ def _earlier_outputs(report: Path) -> set[str]:
 def _is_sidecar(path: Path) -> bool:
     try:
         with open(path, "rb") as raw:
-            encoding = _bom_encoding(raw.read(4)) or "utf-8-sig"
-            raw.seek(0)
+            encoding = _sniff_bom(raw) or "utf-8-sig"
             header = next(csv.reader(io.TextIOWrapper(raw, encoding, newline="")), [])
     except (OSError, UnicodeDecodeError, csv.Error):
         return False
@@ -554,7 +553,8 @@ def iso_date(value: str) -> str | None:
     """ "2017-03-01", "2017/3/1", "D:20170301120000+09'00'", "2017-03" or "2017" as ISO
     (YYYY-MM-DD, YYYY-MM or YYYY); None when no year between 1800 and 2099 is found, or when
     the month or day found is not one ("2016-13-45", "2017-02-30"): never a year alone in
-    place of a date that is wrong."""
+    place of a date that is wrong (a caller decides whether the year still stands: a file
+    name's does, ``issue-2019-02-30`` -> 2019)."""
     value = value.strip()
     match = _COMPACT_DATE.match(value) if re.match(r"^D?:?\d{8}", value) else None
     match = match or _ISO_DATE.search(value)
@@ -603,7 +603,19 @@ def _checked_when(
     checked = dict(values)
     if "date" in checked:
         date = _explicit_date(checked["date"])
-        if date is None:
+        found = iso_date(checked["date"]) if date is None else None
+        if date is None and found is not None and "year" not in checked:
+            # "03/01/2017", "1 March 2017": day and month order unknown, the year is not
+            checked["year"] = found[:4]
+            say(
+                "%s: date %r%s is not in a form read as a date (%s); only its year %s is used",
+                where,
+                checked.pop("date"),
+                about,
+                _DATE_FORMS,
+                found[:4],
+            )
+        elif date is None:
             say(
                 "%s: date %r%s is not a date (%s); not used",
                 where,
@@ -809,6 +821,14 @@ _BYTE_ORDER_MARKS = (  # UTF-32 first: its little-endian mark begins like UTF-16
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
+
+
+def _sniff_bom(handle: Any) -> str | None:
+    """The encoding a binary file's byte-order mark names (None: none), the file left at
+    its start."""
+    encoding = _bom_encoding(handle.read(4))
+    handle.seek(0)
+    return encoding
 
 
 def _bom_encoding(head: bytes) -> str | None:
@@ -1550,6 +1570,7 @@ class _Record:
     number: int
     unit: str
     row_id: str | None = None  # the ``id`` of a row grouped by its ``doc_id``
+    notes: tuple[str, ...] = ()  # warnings about the row, logged (capped) per file
 
 
 def _same_value(key: str, a: str, b: str) -> bool:
@@ -1636,11 +1657,14 @@ def _group_records(
         group.clear()
         yield Document(doc_id, text, source, meta)
 
+    capped = _CappedLog(source)
     try:
         for record in records:
             if isinstance(record, InputError):
                 yield record
                 continue
+            for note in record.notes:
+                capped(note)
             if not ids_warned and record.row_id is not None and record.row_id != record.key:
                 ids_warned = True
                 log.warning(
@@ -1670,6 +1694,8 @@ def _group_records(
     except InputError:
         yield from emit()  # what was read before a file-level failure still counts
         raise
+    finally:
+        capped.close()
     yield from emit()
 
 
@@ -1684,8 +1710,7 @@ def _read_jsonl(
     encoding: str | None = None
     with opener(path, "rb") as handle:
         try:
-            encoding = _bom_encoding(handle.read(4))
-            handle.seek(0)
+            encoding = _sniff_bom(handle)
             lines: Iterable[bytes | str] = (
                 handle if encoding is None else io.TextIOWrapper(handle, encoding, newline="")
             )
@@ -1732,8 +1757,7 @@ def _read_csv(path: Path, source: str, text_column: str) -> Iterator[_Record | I
         csv.field_size_limit(_CSV_FIELD_LIMIT)
     row_no = 0
     with open(path, "rb") as handle:
-        encoding = _bom_encoding(handle.read(4))
-        handle.seek(0)
+        encoding = _sniff_bom(handle)
         rows = csv.reader(
             _decoded_lines(handle)
             if encoding is None
@@ -1850,5 +1874,31 @@ def _record(
     meta = {key_: v for key_ in META_FIELDS if (v := _scalar(record.get(key_))) is not None}
     # A date or year that is not one is left out, with a warning, so it neither stands in
     # the date column nor gives a wrong year; a date is carried as written.
-    meta = _checked_when(meta, f"{source}, {unit} {number}", "", log.warning, normalise=False)
-    return _Record(doc_id or row_id, text, meta, number, unit, row_id if doc_id else None)
+    notes: list[str] = []
+    meta = _checked_when(
+        meta, f"{source}, {unit} {number}", "", lambda f, *a: notes.append(f % a), normalise=False
+    )
+    return _Record(
+        doc_id or row_id, text, meta, number, unit, row_id if doc_id else None, tuple(notes)
+    )
+
+
+class _CappedLog:
+    """``log.warning`` at most ``limit`` times for one file, then once how many more there
+    were (``close``): a 20,000-row export with one bad date column says so in 6 lines."""
+
+    def __init__(self, source: str, limit: int = 5) -> None:
+        self.source, self.limit, self.shown, self.more = source, limit, 0, 0
+
+    def __call__(self, message: str) -> None:
+        if self.shown < self.limit:
+            self.shown += 1
+            log.warning("%s", message)
+        else:
+            self.more += 1
+
+    def close(self) -> None:
+        if self.more:
+            log.warning(
+                "%s: %d more such warnings about its rows not shown", self.source, self.more
+            )

@@ -179,8 +179,7 @@ def load_runs(paths: Sequence[str | Path]) -> tuple[pd.DataFrame, list[dict[str,
 def _refuse_repeated_passages(passages: pd.DataFrame, paths: Sequence[str | Path]) -> None:
     """Two runs over the same source documents would count each passage twice: refuse,
     naming the runs and one repeated passage (same source, document id and span)."""
-    columns = passages[["source", "doc_id", "start", "end"]].astype("string").fillna("")
-    key = columns.agg("\x1f".join, axis=1)
+    key = [passages[c].astype("string").fillna("") for c in ("source", "doc_id", "start", "end")]
     first_run = passages.groupby(key)["run"].transform("min")
     repeated = passages["run"].ne(first_run)
     if repeated.any():
@@ -231,7 +230,10 @@ def _validated(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     # in a year period and leaves it out of month and quarter periods (counted as undated).
     dates = frame["date"].astype("string").str.strip()
     year_only_date = dates.str.fullmatch(r"\d{4}").fillna(False).astype(bool)
-    frame["when"] = pd.to_datetime(dates.mask(year_only_date), errors="coerce", format="mixed")
+    # utc: one row with an offset ("2017-03-01T12:00:00+09:00") beside plain dates would
+    # otherwise raise; periods are read from the date as given, not shifted to another day
+    day = dates.str.replace(r"^(\d{4}-\d{2}-\d{2})[T ].*$", r"\1", regex=True)
+    frame["when"] = pd.to_datetime(day.mask(year_only_date), errors="coerce", format="mixed")
     years = frame["year"].astype("string").str.slice(0, 4).fillna(dates.where(year_only_date))
     frame["year_only"] = pd.to_numeric(years, errors="coerce")
     return frame

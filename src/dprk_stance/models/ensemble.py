@@ -100,12 +100,18 @@ class EnsembleModel(StanceModel):
         return min(self.members[name].max_tokens for name in scored)
 
     def count_tokens(self, text: str) -> int:
-        """The largest length among the scored members, each in its own units; with
-        :attr:`max_tokens` this keeps a passage within every member's window."""
+        """The length against :attr:`max_tokens` that keeps a passage within every scored
+        member's window: each member's count in its own units (word pieces, words), scaled
+        from its window to the smallest, ``ceil(count * min_window / window)``, and the
+        largest of these. So a passage fits exactly when it fits every member."""
         scored = self._scored()
         if not scored:
             return super().count_tokens(text)
-        return max(self.members[name].count_tokens(text) for name in scored)
+        smallest = self.max_tokens
+        return max(
+            -(-self.members[name].count_tokens(text) * smallest // self.members[name].max_tokens)
+            for name in scored
+        )
 
     def _scored(self) -> list[str]:
         """Members with a positive weight: the only ones worth scoring."""
