@@ -1508,8 +1508,8 @@ def test_bytes_that_are_not_utf8_are_named_by_offset_and_value(tmp_path: Path) -
     ]
 
 
-@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
-def test_utf16_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_or_utf32_with_a_byte_order_mark_is_read(tmp_path: Path, encoding: str) -> None:
     """Bug: a UTF-16 file (Windows "Unicode" text, PowerShell output) was rejected as "byte
     0". Its byte-order mark says how to read it: text, CSV, JSONL and sidecar alike."""
 
