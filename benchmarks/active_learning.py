@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dprk_stance.config import Config
-from dprk_stance.evaluate import load_gold
+from dprk_stance.data import load_gold
 from dprk_stance.fit import fit_model
 from dprk_stance.fsutil import atomic_path, write_json
 from dprk_stance.stances import LABEL2ID, LABELS, PROB_COLUMNS

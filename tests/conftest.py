@@ -159,6 +159,7 @@ def tiny_config(root: Path, backbone: Path, **overrides: dict) -> Config:
     data["ensemble"]["members"] = ["keywords", "tfidf-logreg"]
     data["evaluate"].update(sets={}, kinds=str(root / "none"))
     data["real_text"]["archive"] = str(root / "no-archive.jsonl.gz")
+    data["calibration"]["shifted_dev"] = ""
     data["compare"]["bootstrap_samples"] = 200
     data["crossval"]["folds"] = 3
     for section, values in overrides.items():

@@ -140,3 +140,27 @@ def test_near_duplicate_check_fails_when_it_should():
         ]
     )
     assert jac[0, 1] >= NEAR_DUPLICATE > jac[0, 2]
+
+
+def test_shifted_dev_set_is_apart_from_corpus_and_evaluation_sets(corpus):
+    """The calibration set (calibration.shifted_dev) is valid and shares no id and no
+    near-duplicate (character 5-gram Jaccard >= the across-splits bound) with the corpus,
+    the style-shift set or the kinds; within itself, none reaches NEAR_DUPLICATE."""
+    from dprk_stance.data import load_gold
+
+    cfg, _, table = corpus
+    shifted = load_gold(REPO / cfg.calibration.shifted_dev)
+    assert not shifted.rejects
+    dev = shifted.frame
+    assert len(dev) >= 300 and (dev["label"] == "none").sum() >= 80
+    assert set(dev["label"]) == set(LABELS)
+    style = _style_shift()
+    assert not set(dev["id"]) & (set(table["id"]) | set(style["id"]))
+    others = table["text"].tolist() + style["text"].tolist()
+    kinds = REPO / cfg.evaluate.kinds  # beside the repo; skipped when absent
+    if kinds.is_file():
+        others += [json.loads(line)["text"] for line in kinds.open()]
+    jac = char_jaccard(dev["text"].tolist(), others)
+    i, j = np.unravel_index(jac.argmax(), jac.shape)
+    assert jac.max() < NEAR_DUPLICATE_ACROSS_SPLITS, (dev["id"].iloc[i], others[j], jac.max())
+    assert _jaccard(dev["text"].tolist()).max() < NEAR_DUPLICATE

@@ -1,5 +1,7 @@
+from pathlib import Path
+
 import pytest
-from conftest import with_real_text, write_archive
+from conftest import with_real_text, write_archive, write_jsonl
 
 from dprk_stance.data import NEAR_DUPLICATE_REJECT, RealTextError, real_text_training
 from dprk_stance.realtext import paragraph_hash
@@ -62,3 +64,75 @@ def test_a_paragraph_republished_under_another_story_is_rejected(cfg, tmp_path):
     assert [r["line"] for r in rejects] == [2]
     assert "near-duplicate of gold paragraph g1#0" in rejects[0]["reason"]
     assert rejects[0]["kind"] == NEAR_DUPLICATE_REJECT
+
+
+# --- the dev set models are calibrated on ----------------------------------------------------
+def _with_shifted_dev(cfg, path):
+    from dprk_stance.config import Config
+
+    data = cfg.to_dict()
+    data["calibration"] = {**data["calibration"], "shifted_dev": str(path)}
+    return Config.from_dict(data)
+
+
+def _corpus_dev(cfg):
+    import pandas as pd
+
+    from dprk_stance.fsutil import write_table
+
+    frame = pd.DataFrame(
+        {
+            "id": ["c1", "c2"],
+            "doc_id": ["d1", "d1"],
+            "text": ["Enterprises shall set their own prices.", "Output rose by 5 per cent."],
+            "label": ["pro-decentralization", "none"],
+        }
+    )
+    write_table(Path(cfg.paths.splits_dir) / "dev.parquet", frame)
+    return frame
+
+
+def test_read_dev_appends_the_shifted_dev_set_with_its_part(cfg, tmp_path):
+    from dprk_stance.data import SHIFTED_DEV, read_dev
+
+    _corpus_dev(cfg)
+    shifted = write_jsonl(
+        tmp_path / "shifted.jsonl",
+        [
+            {
+                "id": "s1",
+                "doc_id": "x",
+                "text": "Imports must wait for our own output.",
+                "label": "conservative",
+            },
+            {"id": "s2", "text": "Pyongyang, May 3 -- It rained.", "label": "none"},
+        ],
+    )
+    dev = read_dev(_with_shifted_dev(cfg, shifted))
+    assert dev["id"].tolist() == ["c1", "c2", "s1", "s2"]
+    assert dev["dev_part"].tolist() == ["corpus", "corpus", SHIFTED_DEV, SHIFTED_DEV]
+    assert dev["label"].tolist()[2:] == ["conservative", "none"]
+    assert dev["doc_id"].tolist()[2:] == ["x", "s2"]  # an id stands in for a missing doc_id
+    alone = read_dev(_with_shifted_dev(cfg, ""))
+    assert alone["id"].tolist() == ["c1", "c2"] and set(alone["dev_part"]) == {"corpus"}
+
+
+def test_an_unusable_shifted_dev_row_stops_calibration_naming_file_and_line(cfg, tmp_path):
+    from dprk_stance.data import DevSetError, GoldError, read_dev
+
+    _corpus_dev(cfg)
+    bad = write_jsonl(
+        tmp_path / "shifted.jsonl",
+        [
+            {"id": "s1", "text": "Trade must widen.", "label": "pro-diversification"},
+            {"id": "s2", "text": "Trade must narrow.", "label": "reformist"},
+            {"id": "s3", "text": "", "label": "none"},
+        ],
+    )
+    with pytest.raises(DevSetError, match=r"shifted\.jsonl, line 2: label 'reformist'.*2 unusable"):
+        read_dev(_with_shifted_dev(cfg, bad))
+    clash = write_jsonl(tmp_path / "clash.jsonl", [{"id": "c1", "text": "A.", "label": "none"}])
+    with pytest.raises(DevSetError, match=r"clash\.jsonl: ids also in the corpus dev .*'c1'"):
+        read_dev(_with_shifted_dev(cfg, clash))
+    with pytest.raises(GoldError, match=r"absent\.jsonl: gold file not found"):
+        read_dev(_with_shifted_dev(cfg, tmp_path / "absent.jsonl"))

@@ -6,14 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dprk_stance.data import read_split
-from dprk_stance.evaluate import (
-    GoldError,
-    evaluate,
-    evaluate_model,
-    load_gold,
-    load_real_text,
-)
+from dprk_stance.data import GoldError, load_gold, read_split
+from dprk_stance.evaluate import evaluate, evaluate_model, load_real_text
 from dprk_stance.fsutil import write_table
 from dprk_stance.metrics import trust_metrics
 from dprk_stance.models import load_model

@@ -53,6 +53,7 @@ def repo(tmp_path_factory, tiny_bert):
     shutil.copytree(REPO / "data" / "raw", repo / "data" / "raw")
     shutil.copytree(REPO / "data" / "eval", repo / "data" / "eval")
     shutil.copytree(REPO / "data" / "real", repo / "data" / "real")
+    shutil.copytree(REPO / "data" / "dev", repo / "data" / "dev")
     params = yaml.safe_load((repo / "params.yaml").read_text())
     params["train"].update(backbone=str(tiny_bert), epochs=1, max_length=64, learning_rate=1e-3)
     params["embed_logreg"].update(backbone=str(tiny_bert), max_length=64)

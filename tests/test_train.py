@@ -2,7 +2,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import tiny_config, with_real_text, write_archive
+from conftest import tiny_config, with_real_text, write_archive, write_jsonl
 
 from dprk_stance.ingest import ingest
 from dprk_stance.models.base import SUMMARY_FILE
@@ -208,3 +208,45 @@ def test_real_text_rejects_are_logged_by_kind(cfg, tmp_path, caplog):
     assert len(debug) == 1 and f"{labels}, line 2:" in debug[0] and "g1#0" in debug[0]
     info = [m for level, m in records if level == logging.INFO and "left out" in m]
     assert len(info) == 1 and info[0].startswith("1 real-text rows left out")
+
+
+def test_the_shifted_dev_set_joins_calibration(cfg, tmp_path):
+    """Temperature, threshold and dev figures are fitted on corpus dev + the shifted dev
+    set; the summary gives each part, the provenance and the card name it."""
+    from dprk_stance.config import Config
+    from dprk_stance.data import read_split
+
+    rows = [
+        {"id": f"s{i}", "doc_id": f"sd{i // 2}", "text": text, "label": label}
+        for i, (text, label) in enumerate(
+            [
+                ("Enterprises may sell above-plan output at set prices.", "pro-decentralization"),
+                ("Partners are chosen by political principle, not by price.", "conservative"),
+                ("New zones welcome investors from many lands.", "pro-diversification"),
+                ("The plenary meeting opened on Tuesday.", "none"),
+            ]
+            * 2
+        )
+    ]
+    shifted = write_jsonl(tmp_path / "shifted.jsonl", rows)
+    data = cfg.to_dict()
+    data["calibration"]["shifted_dev"] = str(shifted)
+    cfg = Config.from_dict(data)
+    ingest(cfg)
+    split(cfg)
+    corpus_dev = len(read_split(cfg, "dev"))
+    train(cfg, "tfidf-logreg")
+    out = Path(cfg.paths.models_dir) / "tfidf-logreg"
+    summary = json.loads((out / SUMMARY_FILE).read_text())
+    assert summary["dev_passages"] == corpus_dev + 8
+    parts = summary["dev_parts_at_fit"]
+    assert [(p, f["passages"]) for p, f in parts.items()] == [
+        ("corpus", corpus_dev),
+        ("shifted-dev", 8),
+    ]
+    assert all(0 <= f["macro_f1"] <= 1 for f in parts.values())
+    meta = json.loads((out / "stance_model.json").read_text())
+    named = meta["provenance"]["training_data"][f"of which shifted-dev ({shifted})"]
+    assert named["passages"] == 8 and named["labels"]["none"] == 2
+    card = (out / "README.md").read_text()
+    assert "shifted-dev: 8 passages, macro-F1" in card

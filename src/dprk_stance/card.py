@@ -88,7 +88,7 @@ def _model_index(
         results.append(
             {
                 "task": {"type": "text-classification", "name": "Stance classification"},
-                "dataset": {"name": "dprk-stance corpus, dev split", "type": "dprk-stance"},
+                "dataset": {"name": _dev_name(summary), "type": "dprk-stance"},
                 "metrics": [
                     {"type": metric, "value": round(float(summary[key]), 4), "name": label}
                     for key, metric, label in dev
@@ -136,6 +136,28 @@ def front_matter(
     if index:
         header["model-index"] = index
     return header
+
+
+def _dev_name(summary: dict[str, Any]) -> str:
+    """The dev set's name: the corpus dev split, plus the shifted dev set when it was used."""
+    if len(summary.get("dev_parts_at_fit") or {}) > 1:
+        return "dprk-stance dev: corpus dev split and shifted dev set"
+    return "dprk-stance corpus, dev split"
+
+
+def _dev_parts_line(summary: dict[str, Any]) -> str:
+    """Per part of dev, e.g. " (corpus: 593 passages, macro-F1 0.912; shifted-dev: ...)"."""
+    parts = summary.get("dev_parts_at_fit") or {}
+    if len(parts) < 2:
+        return ""
+    return (
+        " ("
+        + "; ".join(
+            f"{part}: {facts['passages']} passages, macro-F1 {fmt(facts['macro_f1'])}"
+            for part, facts in parts.items()
+        )
+        + ")"
+    )
 
 
 def _training_data(provenance: dict[str, Any]) -> list[str]:
@@ -375,7 +397,8 @@ def render_card(
         + ".",
         *_member_lines(summary.get("members")),
         f"* on dev, at fit time: accuracy {fmt(summary.get('dev_accuracy_at_fit'))}, "
-        f"macro-F1 {fmt(summary.get('dev_macro_f1_at_fit'))}. Dev also chose the temperature, "
+        f"macro-F1 {fmt(summary.get('dev_macro_f1_at_fit'))}{_dev_parts_line(summary)}. "
+        "Dev also chose the temperature, "
         "the relevance gate, an ensemble's weights and (for the transformer) the stopping "
         "epoch, so these figures "
         "are optimistic; the test and evaluation sets are not.",

@@ -190,7 +190,8 @@ def resolve_model(model: str | None, reports: Path = Path("reports")) -> str:
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dprk_stance.config import Config
-    from dprk_stance.evaluate import evaluate_model, load_gold
+    from dprk_stance.data import load_gold
+    from dprk_stance.evaluate import evaluate_model
     from dprk_stance.fsutil import write_json, write_jsonl, write_table
     from dprk_stance.leaderboard import board_for_set, render_set
     from dprk_stance.models import load_model

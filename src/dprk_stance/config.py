@@ -148,6 +148,9 @@ class CalibrationConfig:
     # dev split's stance passages (calibrate.fit_abstain_threshold)
     abstain_max_flagged: float
     relevance_quantile: float  # 0 = no relevance gate
+    # Passages by other writers than the corpus's, appended to the dev split wherever models
+    # are calibrated (data.read_dev); "" = the corpus dev split alone
+    shifted_dev: str
 
 
 @dataclass(frozen=True)

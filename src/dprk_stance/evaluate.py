@@ -20,12 +20,9 @@ metrics DVC should compare.
 
 from __future__ import annotations
 
-import csv
-import json
 import logging
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,8 +32,7 @@ from sklearn.metrics import confusion_matrix
 
 from dprk_stance.calibrate import expected_calibration_error, probabilities, reliability
 from dprk_stance.config import Config
-from dprk_stance.data import read_split
-from dprk_stance.errors import DprkStanceError
+from dprk_stance.data import GoldSet, load_gold, read_split
 from dprk_stance.fsutil import dir_size, read_json, write_json, write_jsonl, write_table
 from dprk_stance.metrics import kinds_score, risk_coverage, trust_metrics
 from dprk_stance.models import StanceModel, load_model
@@ -45,100 +41,13 @@ from dprk_stance.plotting import confusion_png, reliability_png
 from dprk_stance.realtext import read_labelled
 from dprk_stance.stances import LABEL2ID, LABELS, PROB_COLUMNS, STANCES
 from dprk_stance.stats import macro_f1
-from dprk_stance.text import negation_scopes, normalize_text
+from dprk_stance.text import negation_scopes
 
 log = logging.getLogger(__name__)
 
 IN_DOMAIN = "in-domain"
 REAL_TEXT = "kcna"
 KINDS = "kinds"
-
-
-class GoldError(DprkStanceError, ValueError):
-    """A gold file cannot be used at all (missing, unreadable, or no valid row)."""
-
-
-@dataclass(frozen=True)
-class GoldSet:
-    """Hand-labelled passages: ``frame`` has id, doc_id, text, label (+ optional columns)."""
-
-    name: str
-    frame: pd.DataFrame
-    source: str
-    rejects: list[dict[str, Any]]
-
-
-# --- reading gold ----------------------------------------------------------------------------
-def load_gold(path: str | Path, name: str | None = None) -> GoldSet:
-    """Read a user's gold file (JSONL or CSV) of passages labelled with LABELS.
-
-    Required per row: ``text`` and ``label`` (a stance or ``none``). Optional: ``id``
-    (default ``<file>:<line>``), ``doc_id`` (default: the id; passages of one article should
-    share it, for honest intervals), ``year``, ``difficulty``, ``kind``. Rows that cannot be
-    used are returned in ``rejects`` with file, line and reason, never dropped silently.
-
-    Raises GoldError when the file is missing or no row is usable.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise GoldError(f"{path}: gold file not found")
-    rows, rejects = [], []
-    seen: set[str] = set()
-    for line, values, problem in _read_records(path):
-        reason = problem or _gold_problem(values, seen)
-        if reason:
-            rejects.append({"file": str(path), "line": line, "reason": reason, "row": values})
-            continue
-        row_id = str(values.get("id") or f"{path.name}:{line}")
-        seen.add(row_id)
-        rows.append(
-            {
-                **{k: v for k, v in values.items() if k in ("year", "difficulty", "kind")},
-                "id": row_id,
-                "doc_id": str(values.get("doc_id") or row_id),
-                "text": normalize_text(values["text"]),
-                "label": values["label"].strip(),
-            }
-        )
-    if not rows:
-        raise GoldError(f"{path}: no usable rows ({len(rejects)} rejected)")
-    return GoldSet(name or path.stem, pd.DataFrame(rows), str(path), rejects)
-
-
-def _read_records(path: Path):
-    """Yield (line, values, problem) for every record of a JSONL or CSV file."""
-    if path.suffix.lower() == ".csv":
-        with open(path, encoding="utf-8-sig", newline="") as fh:
-            reader = csv.DictReader(fh)
-            for record in reader:
-                extra = record.pop(None, None)
-                problem = "more fields than header columns" if extra else None
-                yield reader.line_num, dict(record), problem
-        return
-    with open(path, encoding="utf-8-sig", errors="replace") as fh:
-        for line_no, line in enumerate(fh, start=1):
-            if not line.strip():
-                continue
-            try:
-                values = json.loads(line)
-            except json.JSONDecodeError as exc:
-                yield line_no, {"raw": line.strip()[:200]}, f"not valid JSON ({exc.msg})"
-                continue
-            if not isinstance(values, dict):
-                yield line_no, {"raw": line.strip()[:200]}, "not a JSON object"
-                continue
-            yield line_no, values, None
-
-
-def _gold_problem(values: dict[str, Any], seen: set[str]) -> str | None:
-    text, label = values.get("text"), values.get("label")
-    if not isinstance(text, str) or not text.strip():
-        return "text missing or not a string"
-    if not isinstance(label, str) or label.strip() not in LABELS:
-        return f"label {label!r} is not one of {list(LABELS)}"
-    if values.get("id") is not None and str(values["id"]) in seen:
-        return f"duplicate id {values['id']!r}"
-    return None
 
 
 def load_real_text(labels_csv: str | Path, archive: str | Path) -> GoldSet | None:

@@ -89,10 +89,27 @@ def fit_model(
         "abstain_threshold_rule": rule,
         "dev_accuracy_at_fit": float((dev_logits.argmax(axis=1) == dev_y).mean()),
         "dev_macro_f1_at_fit": macro_f1(dev_y, dev_logits.argmax(axis=1)),
+        "dev_parts_at_fit": _dev_parts(dev_df, dev_y, dev_logits),
         **relevance,
         **info,
     }
     return model, summary
+
+
+def _dev_parts(dev_df: pd.DataFrame, dev_y: np.ndarray, dev_logits: np.ndarray) -> dict:
+    """Passages, accuracy and macro-F1 (four classes) per ``dev_part`` of the dev set."""
+    if "dev_part" not in dev_df:
+        return {}
+    parts = dev_df["dev_part"].to_numpy()
+    predicted = dev_logits.argmax(axis=1)
+    return {
+        str(part): {
+            "passages": int((parts == part).sum()),
+            "accuracy": float((predicted[parts == part] == dev_y[parts == part]).mean()),
+            "macro_f1": macro_f1(dev_y[parts == part], predicted[parts == part]),
+        }
+        for part in dict.fromkeys(parts)
+    }
 
 
 def _abstain_threshold(

@@ -1,5 +1,7 @@
 """Stage 3 — train: fit one model on the train split, calibrate it on dev, save it.
 
+Dev is the corpus dev split plus the shifted dev set (``calibration.shifted_dev``).
+
 Run once per entry of ``models`` in params.yaml (a DVC ``foreach``). Temperature scaling is
 fitted here, on dev, and stored with the model, so every consumer of the model directory
 (evaluate, label, compare) gets the same calibrated probabilities.
@@ -16,7 +18,13 @@ import pandas as pd
 
 from dprk_stance.card import write_model_card
 from dprk_stance.config import Config
-from dprk_stance.data import NEAR_DUPLICATE_REJECT, read_split, real_text_training
+from dprk_stance.data import (
+    NEAR_DUPLICATE_REJECT,
+    SHIFTED_DEV,
+    read_dev,
+    read_split,
+    real_text_training,
+)
 from dprk_stance.fit import fit_model, seed_everything
 from dprk_stance.fsutil import write_json
 from dprk_stance.models.base import SUMMARY_FILE
@@ -97,14 +105,14 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
 
     The model fits on the train split plus, when ``name`` is in ``real_text.models`` and the
     archive is present, the real-text training rows (``data.real_text_training``); it is
-    calibrated on the dev split alone. The directory holds the model, ``stance_model.json``
-    (with the provenance of this run), ``training_summary.json`` and the train-time model
-    card ``README.md``.
+    calibrated on the dev split plus the shifted dev set (``data.read_dev``). The directory
+    holds the model, ``stance_model.json`` (with the provenance of this run),
+    ``training_summary.json`` and the train-time model card ``README.md``.
     """
     if name not in cfg.models and name != "ensemble":
         raise ValueError(f"model {name!r} is not listed in params 'models' {list(cfg.models)}")
     seed_everything(cfg.seed)
-    corpus_train, dev_df = read_split(cfg, "train"), read_split(cfg, "dev")
+    corpus_train, dev_df = read_split(cfg, "train"), read_dev(cfg)
     real, rejects = real_text_training(cfg, name)
     near = 0  # expected (the archive reprints gold paragraphs): one line, not a warning each
     for reject in rejects:
@@ -130,7 +138,11 @@ def train(cfg: Config, name: str) -> dict[str, Any]:
     splits = {"train": train_df}
     if len(real):
         splits["of which real KCNA text"] = real
-    model.provenance = provenance(cfg, {**splits, "dev": dev_df})
+    splits["dev"] = dev_df
+    shifted = dev_df[dev_df["dev_part"] == SHIFTED_DEV]
+    if len(shifted):
+        splits[f"of which {SHIFTED_DEV} ({cfg.calibration.shifted_dev})"] = shifted
+    model.provenance = provenance(cfg, splits)
     model.save(out)
     summary["real_text_train_passages"] = len(real)
     summary["real_text_rejects"] = rejects
