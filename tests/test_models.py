@@ -291,11 +291,17 @@ def test_tfidf_char_ngrams_read_an_unseen_spelling_and_round_trip_exactly(tmp_pa
     assert probs["words"].max() < 0.5 < probs["chars"].max()
 
 
-def test_a_tfidf_model_saved_before_char_ngrams_loads_with_words_only(trained, tmp_path):
-    import shutil
-    from pathlib import Path
+def test_a_tfidf_model_saved_before_char_ngrams_loads_with_words_only(tmp_path):
+    from conftest import tfidf_params
 
-    copy = shutil.copytree(Path(trained.paths.models_dir) / "tfidf-logreg", tmp_path / "old")
+    from dprk_stance.models import build_model
+
+    texts, y = _spelling_corpus()
+    model = build_model("tfidf-logreg", tfidf_params(char_ngram_range=[]), seed=0)
+    model.fit(texts, y, texts, y)
+    model.abstain_threshold = 0.5
+    copy = tmp_path / "old"
+    model.save(copy)
     sidecar = copy / MODEL_FILE
     meta = json.loads(sidecar.read_text())
     for key in ("char_ngram_range", "char_max_features"):
