@@ -145,6 +145,12 @@ def main() -> None:
     from dprk_stance.models import load_model
 
     model_dir = Path(args.model)
+    if not (model_dir / "config.json").is_file():
+        parser.error(
+            f"{model_dir}: no fine-tuned transformer there. The Hugging Face pipeline this "
+            "benchmark compares against needs one; the transformer is off by default (restore "
+            "its line under 'models:' in params.yaml and in dvc.yaml's lists, then dvc repro)"
+        )
     if KCNA.exists():
         source = f"{KCNA.name}: paragraphs of randomly chosen stories (seed {args.seed})"
         passages = kcna_passages(args.passages, args.seed, model_dir)

@@ -5,7 +5,8 @@ in two halves by story. For each half, tf-idf is trained on the corpus train spl
 real-text rows of rounds t1–t2, once without and once with the other half of t3, and its
 confident claims (passages it does not flag uncertain) on the held-out half are counted with
 how many carry the labelled stance. Calibration is on the corpus dev split, as in the
-pipeline. Needs the KCNA archive (``real_text.archive``); about 30 s on 2 CPU cores::
+pipeline when the datasheet's figures were measured (the pipeline now adds the shifted dev
+set, ``data.read_dev``). Needs the KCNA archive (``real_text.archive``); about 30 s on 2 CPU cores::
 
     python scripts/kcna_claims_twofold.py
 """

@@ -156,6 +156,7 @@ def test_shifted_dev_set_is_apart_from_corpus_and_evaluation_sets(corpus):
     assert set(dev["label"]) == set(LABELS)
     style = _style_shift()
     assert not set(dev["id"]) & (set(table["id"]) | set(style["id"]))
+    assert not set(dev["doc_id"]) & (set(table["doc_id"]) | set(style["doc_id"]))
     others = table["text"].tolist() + style["text"].tolist()
     kinds = REPO / cfg.evaluate.kinds  # beside the repo; skipped when absent
     if kinds.is_file():

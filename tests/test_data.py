@@ -89,7 +89,12 @@ def _corpus_dev(cfg):
         }
     )
     write_table(Path(cfg.paths.splits_dir) / "dev.parquet", frame)
+    test = frame.assign(id=["t1", "t2"], text=[TEST_TEXT, "Imports fell in the third quarter."])
+    write_table(Path(cfg.paths.splits_dir) / "test.parquet", test)
     return frame
+
+
+TEST_TEXT = "Foreign investors in the zone shall enjoy lower tariffs and a free port."
 
 
 def test_read_dev_appends_the_shifted_dev_set_with_its_part(cfg, tmp_path):
@@ -136,3 +141,55 @@ def test_an_unusable_shifted_dev_row_stops_calibration_naming_file_and_line(cfg,
         read_dev(_with_shifted_dev(cfg, clash))
     with pytest.raises(GoldError, match=r"absent\.jsonl: gold file not found"):
         read_dev(_with_shifted_dev(cfg, tmp_path / "absent.jsonl"))
+
+
+def test_a_shifted_dev_set_that_copies_evaluation_text_is_refused(cfg, tmp_path):
+    """Calibrating on a test or evaluation passage would flatter it: an id shared with the
+    test split or an evaluate.sets file, or a near-copy of their text, is an error naming
+    both passages."""
+    from dprk_stance.config import Config
+    from dprk_stance.data import DevSetError, read_dev
+
+    _corpus_dev(cfg)
+    near = write_jsonl(
+        tmp_path / "near.jsonl",
+        [{"id": "s1", "text": TEST_TEXT.replace("free port", "free port."), "label": "none"}],
+    )
+    with pytest.raises(
+        DevSetError,
+        match=r"near\.jsonl: 1 passages nearly copy the corpus test "
+        r"split .*s1 ~ t1 \(0\.\d\d\)",
+    ):
+        read_dev(_with_shifted_dev(cfg, near))
+    same_id = write_jsonl(tmp_path / "id.jsonl", [{"id": "t2", "text": "A.", "label": "none"}])
+    with pytest.raises(DevSetError, match=r"ids also in the corpus test split: \['t2'\]"):
+        read_dev(_with_shifted_dev(cfg, same_id))
+    gold = write_jsonl(
+        tmp_path / "gold.jsonl",
+        [
+            {
+                "id": "g1",
+                "text": "Partners must be chosen by political principle first.",
+                "label": "conservative",
+            }
+        ],
+    )
+    data = _with_shifted_dev(cfg, "").to_dict()
+    data["evaluate"] = {**data["evaluate"], "sets": {"mine": str(gold)}}
+    copy = write_jsonl(
+        tmp_path / "copy.jsonl",
+        [
+            {
+                "id": "s9",
+                "text": "Partners must be chosen by political principle first!",
+                "label": "conservative",
+            }
+        ],
+    )
+    with pytest.raises(DevSetError, match=r"nearly copy the mine .*s9 ~ g1"):
+        read_dev(_with_shifted_dev(Config.from_dict(data), copy))
+    apart = write_jsonl(
+        tmp_path / "apart.jsonl",
+        [{"id": "s3", "text": "Our own materials come before imports.", "label": "conservative"}],
+    )
+    assert read_dev(_with_shifted_dev(Config.from_dict(data), apart))["id"].tolist()[-1] == "s3"

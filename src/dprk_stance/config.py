@@ -145,7 +145,7 @@ class CalibrationConfig:
     min_temperature: float
     abstain_threshold: float  # used as is when abstain_max_flagged is 0
     # > 0: fit the threshold on dev instead, the highest that flags at most this share of the
-    # dev split's stance passages (calibrate.fit_abstain_threshold)
+    # dev stance passages (calibrate.fit_abstain_threshold; dev = data.read_dev)
     abstain_max_flagged: float
     relevance_quantile: float  # 0 = no relevance gate
     # Passages by other writers than the corpus's, appended to the dev split wherever models

@@ -43,7 +43,10 @@ def read_dev(cfg: Config) -> pd.DataFrame:
     (JSONL/CSV, read like any gold file by :func:`load_gold`) holds passages by other writers;
     its rows are appended with ``dev_part`` ``SHIFTED_DEV`` (the corpus rows get ``"corpus"``).
     ``""`` means the corpus dev split alone. Raises :class:`GoldError` when the file is missing
-    and :class:`DevSetError` naming the file, line and reason of the first unusable row.
+    and :class:`DevSetError` naming the file, line and reason of the first unusable row, and
+    naming the rows that share an id with the corpus dev or test split or an ``evaluate.sets``
+    file, or whose text nearly copies a test or ``evaluate.sets`` passage (character 5-gram
+    Jaccard >= ``NEAR_DUPLICATE_ACROSS_SPLITS``): calibrating on evaluation text flatters it.
     """
     corpus = read_split(cfg, "dev").assign(dev_part="corpus")
     path = cfg.calibration.shifted_dev
@@ -56,11 +59,36 @@ def read_dev(cfg: Config) -> pd.DataFrame:
             f"{first['file']}, line {first['line']}: {first['reason']} "
             f"({len(gold.rejects)} unusable rows in the shifted dev set)"
         )
-    clash = sorted(set(gold.frame["id"]) & set(corpus["id"]))
-    if clash:
-        raise DevSetError(f"{path}: ids also in the corpus dev split: {clash[:5]}")
+    _check_apart(path, gold.frame, {"corpus dev split": corpus}, cfg)
     shifted = gold.frame.assign(dev_part=SHIFTED_DEV)
     return pd.concat([corpus, shifted], ignore_index=True)
+
+
+def _check_apart(
+    path: str, dev: pd.DataFrame, others: dict[str, pd.DataFrame], cfg: Config
+) -> None:
+    """Raise DevSetError when ``dev`` shares an id or nearly copies a passage of the corpus
+    test split or an ``evaluate.sets`` file; ``others`` (e.g. the dev split) are checked for
+    ids only. The kinds file (outside the repo, it may come and go) is not read here, so
+    that its arrival does not retrain every model; the bundled set is tested against it."""
+    evaluation = {"corpus test split": read_split(cfg, "test")}
+    evaluation |= {name: load_gold(file, name).frame for name, file in cfg.evaluate.sets.items()}
+    for name, frame in {**others, **evaluation}.items():
+        clash = sorted(set(dev["id"]) & set(frame["id"].astype(str)))
+        if clash:
+            raise DevSetError(f"{path}: ids also in the {name}: {clash[:5]}")
+    for name, frame in evaluation.items():
+        similarity = char_jaccard(dev["text"].tolist(), frame["text"].tolist())
+        rows, cols = np.nonzero(similarity >= NEAR_DUPLICATE_ACROSS_SPLITS)
+        if len(rows):
+            pairs = [
+                f"{dev['id'].iloc[i]} ~ {frame['id'].iloc[j]} ({similarity[i, j]:.2f})"
+                for i, j in zip(rows[:5], cols[:5], strict=True)
+            ]
+            raise DevSetError(
+                f"{path}: {len(rows)} passages nearly copy the {name} (character 5-gram "
+                f"Jaccard >= {NEAR_DUPLICATE_ACROSS_SPLITS}): {', '.join(pairs)}"
+            )
 
 
 class RealTextError(DprkStanceError, ValueError):

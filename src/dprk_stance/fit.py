@@ -66,7 +66,7 @@ def fit_model(
     nll_temperature = None
     if cfg.calibration.temperature:
         # The NLL optimum, bounded below: a temperature under 1 sharpens the model on the
-        # in-domain dev split, and sharpened models are confidently wrong under a shift.
+        # dev set, and sharpened models are confidently wrong under a shift.
         nll_temperature = fit_temperature(dev_logits, dev_y)
         model.temperature = max(nll_temperature, cfg.calibration.min_temperature)
     relevance: dict[str, Any] = {}

@@ -318,7 +318,8 @@ def render_calibration(rows: list[dict[str, Any]]) -> str:
         "",
         "Before: the raw softmax (temperature 1) flagged at the fixed "
         "`calibration.abstain_threshold`. After: temperature and abstention threshold fitted "
-        "on the dev split (`calibration.abstain_max_flagged`), never on a test set.",
+        "on dev — the corpus dev split plus the shifted dev set (`calibration.shifted_dev`) — "
+        "(`calibration.abstain_max_flagged`), never on a test set.",
         "",
         "| model | set | temperature | threshold | ECE | errors≥0.9 /100 | AURC "
         "| stance flagged | no-stance flagged | confident precision |",

@@ -3,7 +3,7 @@
 Models that err differently (character n-grams, frozen sentence embeddings, SetFit, the
 fine-tuned transformer) average out each other's confident mistakes. An equal vote lets a
 weak member drag a strong one down, so by default (``ensemble.weighting: dev-nll``) the
-weights are fitted on the dev split (:func:`dprk_stance.calibrate.fit_pool_weights`), and a
+weights are fitted on dev (:func:`dprk_stance.calibrate.fit_pool_weights`), and a
 member weighted 0 is not scored at all. Members are the models
 the pipeline already trained (``ensemble.members``), found beside the ensemble's folder;
 their content hashes are recorded when the ensemble is built and checked when it is loaded,
@@ -51,7 +51,7 @@ class EnsembleModel(StanceModel):
         """Load the trained members and weight them; the train stage then fits the temperature.
 
         With ``weighting: dev-nll`` the weights minimise dev NLL of the pool (the members'
-        own temperatures were fitted on the same dev split, so this adds m - 1 parameters).
+        own temperatures were fitted on the same dev set, so this adds m - 1 parameters).
         """
         if self.models_dir is None:
             raise ValueError("an ensemble needs the folder of its trained members (models_dir)")

@@ -4,7 +4,7 @@ Softmax confidence cannot say "none of the three": a model trained on three stan
 all its probability over them, so ceremonial or diplomatic news comes out as a confident
 "conservative". The gate measures how close a passage is to the training corpus — the mean
 cosine similarity of its character n-gram TF-IDF vector to its k nearest training passages —
-and flags passages below a threshold set on the dev split (the ``quantile`` of dev scores, so
+and flags passages below a threshold set on dev (the ``quantile`` of dev scores, so
 about that share of genuine stance passages is flagged too). It is model-agnostic, costs
 microseconds per passage, and is stored with every model.
 """
