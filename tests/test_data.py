@@ -157,7 +157,7 @@ def test_a_shifted_dev_set_that_copies_evaluation_text_is_refused(cfg, tmp_path)
     )
     with pytest.raises(
         DevSetError,
-        match=r"near\.jsonl: 1 passages nearly copy the corpus test "
+        match=r"near\.jsonl: 1 passage\(s\) nearly copy the corpus test "
         r"split .*s1 ~ t1 \(0\.\d\d\)",
     ):
         read_dev(_with_shifted_dev(cfg, near))
@@ -188,6 +188,32 @@ def test_a_shifted_dev_set_that_copies_evaluation_text_is_refused(cfg, tmp_path)
     )
     with pytest.raises(DevSetError, match=r"nearly copy the mine .*s9 ~ g1"):
         read_dev(_with_shifted_dev(Config.from_dict(data), copy))
+    gold_id = write_jsonl(tmp_path / "gold-id.jsonl", [{"id": "g1", "text": "B.", "label": "none"}])
+    with pytest.raises(DevSetError, match=r"ids also in the mine: \['g1'\]"):
+        read_dev(_with_shifted_dev(Config.from_dict(data), gold_id))
+    kinds = write_jsonl(
+        tmp_path / "kinds.jsonl",
+        [
+            {
+                "id": "k1",
+                "text": "A sweeping offensive must be launched on every front.",
+                "label": "none",
+            }
+        ],
+    )
+    data["evaluate"]["kinds"] = str(kinds)
+    slogan = write_jsonl(
+        tmp_path / "slogan.jsonl",
+        [
+            {
+                "id": "s5",
+                "text": "A sweeping offensive must be launched on every front!",
+                "label": "none",
+            }
+        ],
+    )
+    with pytest.raises(DevSetError, match=r"nearly copy the kinds .*s5 ~ k1"):
+        read_dev(_with_shifted_dev(Config.from_dict(data), slogan))
     apart = write_jsonl(
         tmp_path / "apart.jsonl",
         [{"id": "s3", "text": "Our own materials come before imports.", "label": "conservative"}],

@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 EXTERNAL_DIR = "external"  # under paths.processed_dir
 ARCHIVE_MANIFEST = "archive.json"  # read by the train and evaluate stages
-EVALUATION_MANIFEST = "evaluation.json"  # the other gold files: read by the evaluate stages
+EVALUATION_MANIFEST = "evaluation.json"  # other gold files: evaluate and train stages read them
 
 
 def file_manifest(path: str | Path) -> dict[str, Any]:

@@ -317,9 +317,9 @@ def render_calibration(rows: list[dict[str, Any]]) -> str:
         "## Calibration: before → after",
         "",
         "Before: the raw softmax (temperature 1) flagged at the fixed "
-        "`calibration.abstain_threshold`. After: temperature and abstention threshold fitted "
-        "on dev — the corpus dev split plus the shifted dev set (`calibration.shifted_dev`) — "
-        "(`calibration.abstain_max_flagged`), never on a test set.",
+        "`calibration.abstain_threshold`. After: temperature and abstention threshold "
+        "(`calibration.abstain_max_flagged`) fitted on dev, never on a test set; dev is the "
+        "corpus dev split plus `calibration.shifted_dev` when that is set.",
         "",
         "| model | set | temperature | threshold | ECE | errors≥0.9 /100 | AURC "
         "| stance flagged | no-stance flagged | confident precision |",
