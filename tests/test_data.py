@@ -143,79 +143,42 @@ def test_an_unusable_shifted_dev_row_stops_calibration_naming_file_and_line(cfg,
         read_dev(_with_shifted_dev(cfg, tmp_path / "absent.jsonl"))
 
 
+def _dev_of_one(cfg, tmp_path, row_id, text, label="none"):
+    """``read_dev`` with a shifted dev set of one passage."""
+    from dprk_stance.data import read_dev
+
+    path = write_jsonl(tmp_path / f"{row_id}.jsonl", [{"id": row_id, "text": text, "label": label}])
+    return read_dev(_with_shifted_dev(cfg, path))
+
+
 def test_a_shifted_dev_set_that_copies_evaluation_text_is_refused(cfg, tmp_path):
     """Calibrating on a test or evaluation passage would flatter it: an id shared with the
-    test split or an evaluate.sets file, or a near-copy of their text, is an error naming
-    both passages."""
+    test split, an evaluate.sets file or the kinds, or a near-copy of their text, is an
+    error naming both passages."""
     from dprk_stance.config import Config
-    from dprk_stance.data import DevSetError, read_dev
+    from dprk_stance.data import DevSetError
 
     _corpus_dev(cfg)
-    near = write_jsonl(
-        tmp_path / "near.jsonl",
-        [{"id": "s1", "text": TEST_TEXT.replace("free port", "free port."), "label": "none"}],
-    )
+    near = TEST_TEXT.replace("free port", "free port.")
     with pytest.raises(
         DevSetError,
-        match=r"near\.jsonl: 1 passage\(s\) nearly copy the corpus test "
-        r"split .*s1 ~ t1 \(0\.\d\d\)",
+        match=r"s1\.jsonl: 1 passage\(s\) nearly copy the corpus test split .*s1 ~ t1 \(0\.\d\d\)",
     ):
-        read_dev(_with_shifted_dev(cfg, near))
-    same_id = write_jsonl(tmp_path / "id.jsonl", [{"id": "t2", "text": "A.", "label": "none"}])
+        _dev_of_one(cfg, tmp_path, "s1", near)
     with pytest.raises(DevSetError, match=r"ids also in the corpus test split: \['t2'\]"):
-        read_dev(_with_shifted_dev(cfg, same_id))
-    gold = write_jsonl(
-        tmp_path / "gold.jsonl",
-        [
-            {
-                "id": "g1",
-                "text": "Partners must be chosen by political principle first.",
-                "label": "conservative",
-            }
-        ],
-    )
+        _dev_of_one(cfg, tmp_path, "t2", "A.")
+    principle = "Partners must be chosen by political principle first."
+    slogan = "A sweeping offensive must be launched on every front."
     data = _with_shifted_dev(cfg, "").to_dict()
-    data["evaluate"] = {**data["evaluate"], "sets": {"mine": str(gold)}}
-    copy = write_jsonl(
-        tmp_path / "copy.jsonl",
-        [
-            {
-                "id": "s9",
-                "text": "Partners must be chosen by political principle first!",
-                "label": "conservative",
-            }
-        ],
-    )
+    gold = write_jsonl(tmp_path / "gold.jsonl", [{"id": "g1", "text": principle, "label": "none"}])
+    kinds = write_jsonl(tmp_path / "kinds.jsonl", [{"id": "k1", "text": slogan, "label": "none"}])
+    data["evaluate"] = {**data["evaluate"], "sets": {"mine": str(gold)}, "kinds": str(kinds)}
+    with_sets = Config.from_dict(data)
     with pytest.raises(DevSetError, match=r"nearly copy the mine .*s9 ~ g1"):
-        read_dev(_with_shifted_dev(Config.from_dict(data), copy))
-    gold_id = write_jsonl(tmp_path / "gold-id.jsonl", [{"id": "g1", "text": "B.", "label": "none"}])
+        _dev_of_one(with_sets, tmp_path, "s9", principle.replace(".", "!"), "conservative")
     with pytest.raises(DevSetError, match=r"ids also in the mine: \['g1'\]"):
-        read_dev(_with_shifted_dev(Config.from_dict(data), gold_id))
-    kinds = write_jsonl(
-        tmp_path / "kinds.jsonl",
-        [
-            {
-                "id": "k1",
-                "text": "A sweeping offensive must be launched on every front.",
-                "label": "none",
-            }
-        ],
-    )
-    data["evaluate"]["kinds"] = str(kinds)
-    slogan = write_jsonl(
-        tmp_path / "slogan.jsonl",
-        [
-            {
-                "id": "s5",
-                "text": "A sweeping offensive must be launched on every front!",
-                "label": "none",
-            }
-        ],
-    )
+        _dev_of_one(with_sets, tmp_path, "g1", "B.")
     with pytest.raises(DevSetError, match=r"nearly copy the kinds .*s5 ~ k1"):
-        read_dev(_with_shifted_dev(Config.from_dict(data), slogan))
-    apart = write_jsonl(
-        tmp_path / "apart.jsonl",
-        [{"id": "s3", "text": "Our own materials come before imports.", "label": "conservative"}],
-    )
-    assert read_dev(_with_shifted_dev(Config.from_dict(data), apart))["id"].tolist()[-1] == "s3"
+        _dev_of_one(with_sets, tmp_path, "s5", slogan.replace(".", "!"))
+    apart = _dev_of_one(with_sets, tmp_path, "s3", "Our own materials come before imports.")
+    assert apart["id"].tolist()[-1] == "s3"
