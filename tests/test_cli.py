@@ -71,6 +71,22 @@ def test_evaluate_command_on_a_gold_file(trained, tmp_path, capsys):
     assert len(pd.read_csv(tmp_path / "ev" / "predictions.csv")) == 3
 
 
+def test_evaluate_params_come_from_the_models_project_outside_it(tmp_path, monkeypatch):
+    from dprk_stance.cli import _evaluation_params
+
+    project, elsewhere = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "models" / "m").mkdir(parents=True)
+    (project / "params.yaml").write_text("seed: 1\n")
+    (elsewhere / "m").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path)
+    assert _evaluation_params(None, Path("project/models/m")) == project / "params.yaml"
+    assert _evaluation_params("given.yaml", Path("project/models/m")) == Path("given.yaml")
+    with pytest.raises(ValueError, match="pass --params"):
+        _evaluation_params(None, Path("elsewhere/m"))
+    (tmp_path / "params.yaml").write_text("seed: 2\n")
+    assert _evaluation_params(None, Path("elsewhere/m")) == Path("params.yaml")
+
+
 def test_default_model_comes_from_the_leaderboard(tmp_path, monkeypatch):
     from dprk_stance.cli import resolve_model
 

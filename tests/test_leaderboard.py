@@ -153,3 +153,21 @@ def test_models_trained_on_real_text_are_named_above_the_tables():
     assert "`tfidf-logreg` (1631 KCNA paragraphs)" in note
     assert "`transformer`: the corpus only" in note
     assert _real_text_note({"tfidf-logreg": 0}) == []
+
+
+def test_a_set_of_one_article_shows_no_interval(trained, board):
+    """One article resampled is itself: its figures carry no interval, not a zero-width one."""
+    from dprk_stance.leaderboard import board_for_set, render_set
+
+    path = Path(trained.paths.predictions_dir)
+    frames = {}
+    for name in trained.evaluated[:2]:
+        frame = pd.read_csv(path / name / "in-domain.csv").head(12).copy()
+        frame["doc_id"] = "one-article"
+        frames[name] = frame
+    boot = {"n_samples": 50, "confidence": 0.95, "seed": 0}
+    entry = board_for_set(frames, trained, boot)
+    for row in entry["models"]:
+        assert all(pd.isna(bound) for bound in row["macro_f1_ci"])
+    text = render_set("one", entry, boot)
+    assert "[–]" in text and "nan" not in text

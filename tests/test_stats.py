@@ -4,6 +4,8 @@ import pytest
 from dprk_stance.stats import (
     bootstrap_ci,
     bootstrap_resamples,
+    cluster_bootstrap_ratio,
+    format_estimate,
     holm,
     macro_f1,
     mcnemar,
@@ -25,6 +27,22 @@ def test_interval_contains_estimate_and_narrows_with_more_data():
     for ci in (small, large):
         assert ci["low"] <= ci["estimate"] <= ci["high"]
     assert (large["high"] - large["low"]) < 0.5 * (small["high"] - small["low"])
+
+
+def test_one_article_has_no_interval_not_a_zero_width_one():
+    y, pred, groups = _data(1, per_doc=6, accuracy=0.5)
+    ci = bootstrap_ci(y, pred, groups, n_samples=100, seed=0)
+    assert ci["estimate"] == macro_f1(y, pred)
+    assert np.isnan(ci["low"]) and np.isnan(ci["high"]) and np.isnan(ci["std"])
+    two = bootstrap_ci(*_data(2, per_doc=6, accuracy=0.5), n_samples=100, seed=0)
+    assert not np.isnan(two["low"])
+    ratio = cluster_bootstrap_ratio(np.array([[3.0]]), np.array([4.0]), n_samples=50)
+    assert ratio["estimate"][0] == 0.75 and np.isnan(ratio["low"][0])
+    assert np.isnan(cluster_bootstrap_ratio(np.zeros((0, 1)), np.zeros(0))["estimate"][0])
+    paired = paired_bootstrap_difference(y, pred, y, groups, n_samples=50)
+    assert paired["difference"] < 0 and np.isnan(paired["low"]) and np.isnan(paired["p_value"])
+    assert format_estimate(0.75, [float("nan"), float("nan")]) == "0.750 [–]"
+    assert format_estimate(0.75, [0.5, 1.0]) == "0.750 [0.500, 1.000]"
 
 
 def test_resamples_keep_articles_whole():

@@ -277,7 +277,8 @@ def _evaluation(
         lines += [f"{verdict}: {default.get('reason', '')}.", ""]
     lines += [
         "From `reports/leaderboard.json`. Intervals: 95 % bootstrap over whole articles "
-        "(stories for KCNA). Stance accuracy: the best of the three stances on gold stance "
+        "(stories for KCNA); [–] where fewer than two articles leave no interval. Stance "
+        "accuracy: the best of the three stances on gold stance "
         "passages; confident precision: share right among passages labelled with a confident "
         "stance; errors≥0.9: errors at confidence ≥ 0.9 per 100 passages.",
         "",

@@ -188,6 +188,24 @@ def resolve_model(model: str | None, reports: Path = Path("reports")) -> str:
     )
 
 
+def _evaluation_params(params: str | None, model_dir: Path) -> Path:
+    """The params file for ``evaluate``'s metrics and intervals: ``--params`` as given, else
+    ``./params.yaml``, else that of the project the model directory lies in
+    (``<project>/models/<name>``), so that a model can be scored from any folder."""
+    if params:
+        return Path(params)
+    here = Path("params.yaml")
+    if here.is_file():
+        return here
+    project = model_dir.resolve().parent.parent / "params.yaml"
+    if project.is_file():
+        print(f"settings from {project} (the model's project)", file=sys.stderr)
+        return project
+    raise ValueError(
+        f"no params.yaml here ({Path.cwd()}) or in the project of {model_dir}: pass --params FILE"
+    )
+
+
 def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dprk_stance.config import Config
     from dprk_stance.data import load_gold
@@ -196,8 +214,9 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
     from dprk_stance.leaderboard import board_for_set, render_set
     from dprk_stance.models import load_model
 
-    cfg = Config.load(args.params)
-    model = load_model(resolve_model(args.model), int8=args.int8)
+    model_dir = resolve_model(args.model)
+    cfg = Config.load(_evaluation_params(args.params, Path(model_dir)))
+    model = load_model(model_dir, int8=args.int8)
     gold = load_gold(args.gold)
     if gold.rejects:
         print(
@@ -474,7 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     ev.add_argument("gold", help="gold file: .jsonl or .csv")
     ev.add_argument("--model", default=None, help="model directory (default: the leaderboard's)")
-    ev.add_argument("--params", default="params.yaml", help="settings for metrics and intervals")
+    ev.add_argument(
+        "--params",
+        default=None,
+        help="settings for metrics and intervals (default: ./params.yaml, else the params.yaml "
+        "of the project the model lies in)",
+    )
     ev.add_argument("--int8", action="store_true")
     ev.add_argument("--top", type=int, default=10, help="errors to list")
     ev.add_argument("--out", default=None, help="folder for predictions, metrics and rejects")

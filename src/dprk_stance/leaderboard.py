@@ -290,9 +290,11 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
         ]
         for p in entry["pairs"]:
             lo, hi = p["difference_ci"]
+            ci = "[–]" if np.isnan(lo) else f"[{lo:+.3f}, {hi:+.3f}]"
+            boot_p = "–" if np.isnan(p["bootstrap_p"]) else f"{p['bootstrap_p']:.3f}"
             lines.append(
-                f"| {p['a']} | {p['b']} | {p['macro_f1_difference']:+.3f} [{lo:+.3f}, "
-                f"{hi:+.3f}] | {p['bootstrap_p']:.3f} | {p['mcnemar_p_holm']:.3g} "
+                f"| {p['a']} | {p['b']} | {p['macro_f1_difference']:+.3f} {ci} "
+                f"| {boot_p} | {p['mcnemar_p_holm']:.3g} "
                 f"| {p['a_only_correct']} / {p['b_only_correct']} |"
             )
     return "\n".join(lines)
@@ -367,7 +369,8 @@ def render_markdown(board: dict[str, Any], timings: dict[str, Any], cv: dict[str
         f"{board.get('train_annotations', 0)} of those in the train split the models were "
         "fitted on). "
         f"Intervals: {pct} % cluster bootstrap over articles (KCNA: over stories), "
-        f"{boot['n_samples']} resamples, seed {boot['seed']}. Four classes: three stances "
+        f"{boot['n_samples']} resamples, seed {boot['seed']}; [–]: fewer than two articles, "
+        "no interval. Four classes: three stances "
         "and `none`.",
         "",
         *_real_text_note(board.get("real_text_training") or {}),

@@ -1,9 +1,10 @@
 """Uncertainty and paired tests for model comparison.
 
 Passages of one article are not independent, so confidence intervals resample whole
-articles (``doc_id``), not passages. Two models are compared on the same resamples
-(paired bootstrap of the macro-F1 difference) and with McNemar's test on per-passage
-correctness.
+articles (``doc_id``), not passages; with fewer than two articles there is nothing to
+resample, so the interval is NaN (undefined), never a zero-width one. Two models are
+compared on the same resamples (paired bootstrap of the macro-F1 difference) and with
+McNemar's test on per-passage correctness.
 """
 
 from __future__ import annotations
@@ -72,7 +73,9 @@ def cluster_bootstrap_ratio(
     that thousands of resamples of thousands of documents stay matrix products (``chunk``
     resamples at a time bound the memory). Returns arrays of length k: ``estimate``,
     ``low``, ``high``, ``std``; NaN where a denominator sums to 0 (resamples with a zero
-    denominator are left out of the interval).
+    denominator are left out of the interval). With fewer than two clusters ``low``,
+    ``high`` and ``std`` are NaN: resampling one cluster only returns it, which would read
+    as a zero-width interval.
     """
     num = np.asarray(numerators, dtype=float)
     den = np.asarray(denominators, dtype=float)
@@ -85,9 +88,9 @@ def cluster_bootstrap_ratio(
     g, k = num.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = num.sum(axis=0) / den.sum(axis=0)
-    if g == 0:
+    if g < 2:
         nan = np.full(k, np.nan)
-        return {"estimate": nan, "low": nan, "high": nan, "std": nan}
+        return {"estimate": estimate if g else nan, "low": nan, "high": nan, "std": nan}
     rng = np.random.default_rng(seed)
     ratios = []
     for start in range(0, n_samples, chunk):
@@ -116,8 +119,15 @@ def bootstrap_ci(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> dict[str, float]:
-    """Point estimate and percentile interval of ``metric`` under the cluster bootstrap."""
+    """Point estimate and percentile interval of ``metric`` under the cluster bootstrap.
+
+    Returns ``estimate``, ``low``, ``high`` and ``std`` (floats). With fewer than two groups
+    the interval and ``std`` are NaN: one article resampled is itself, not a certainty.
+    """
     y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if len(np.unique(np.asarray(groups))) < 2:
+        nan = float("nan")
+        return {"estimate": metric(y_true, y_pred), "low": nan, "high": nan, "std": nan}
     values = np.array(
         [metric(y_true[i], y_pred[i]) for i in bootstrap_resamples(groups, n_samples, seed)]
     )
@@ -141,8 +151,15 @@ def paired_bootstrap_difference(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> dict[str, float]:
-    """metric(A) - metric(B) on the same article resamples: interval and two-sided p."""
+    """metric(A) - metric(B) on the same article resamples: interval and two-sided p.
+
+    With fewer than two groups the interval and p are NaN (nothing to resample).
+    """
     y_true, pred_a, pred_b = map(np.asarray, (y_true, pred_a, pred_b))
+    difference = metric(y_true, pred_a) - metric(y_true, pred_b)
+    if len(np.unique(np.asarray(groups))) < 2:
+        nan = float("nan")
+        return {"difference": difference, "low": nan, "high": nan, "p_value": nan}
     diffs = np.array(
         [
             metric(y_true[i], pred_a[i]) - metric(y_true[i], pred_b[i])
@@ -153,7 +170,7 @@ def paired_bootstrap_difference(
     # share of resamples on the other side of zero, doubled: a percentile-bootstrap p-value
     p = 2 * min((diffs <= 0).mean(), (diffs >= 0).mean())
     return {
-        "difference": metric(y_true, pred_a) - metric(y_true, pred_b),
+        "difference": difference,
         "low": float(np.quantile(diffs, alpha)),
         "high": float(np.quantile(diffs, 1 - alpha)),
         "p_value": float(min(1.0, p)),
@@ -193,9 +210,12 @@ def holm(p_values: Sequence[float]) -> list[float]:
 
 def format_estimate(value: Any, ci: Any = None, digits: int = 3) -> str:
     """A figure for a Markdown table: ``0.912``, or ``0.912 [0.880, 0.940]`` with its
-    interval ``ci`` (low, high); an en dash for a missing or NaN value."""
+    interval ``ci`` (low, high); an en dash for a missing or NaN value, and ``[–]`` for an
+    undefined interval (fewer than two articles to resample)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
     if not ci:
         return f"{value:.{digits}f}"
+    if any(bound is None or np.isnan(bound) for bound in ci):
+        return f"{value:.{digits}f} [–]"
     return f"{value:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"

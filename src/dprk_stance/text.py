@@ -68,6 +68,7 @@ _JOURNAL_ALIASES: dict[str, str] = {
     "minjujoson": "Minju Joson",
     "partyplenaryreport": "Party plenary report",
     "partycongressreport": "Party Congress report",
+    "partycommitteereport": "Party committee report",
     "cabinetstatement": "Cabinet statement",
     "kcna": "KCNA",
     "koreancentralnewsagency": "KCNA",
