@@ -112,6 +112,22 @@ def test_second_edition_targets(corpus):
     assert len(negation) >= 50
 
 
+def test_suspicion_without_a_demand_is_taught(corpus):
+    """Batch 16 (guidelines section 2, "Suspicion stated as analysis"): conservative passages
+    that voice suspicion of the powers' offers with no demand word, beside contrast passages
+    on the same vocabulary labelled otherwise."""
+    _, _, table = corpus
+    batch = table[table["source"].str.contains("passages-16.jsonl:", regex=False)]
+    demand = batch["text"].str.contains(
+        r"\b(?:must|should|necessary|need to|let us)\b", case=False, regex=True
+    )
+    assert ((batch["label"] == "conservative") & ~demand).sum() >= 100
+    assert (batch["label"] == "none").sum() >= 50
+    assert (batch["label"] == "pro-diversification").sum() >= 50
+    pairs = batch[batch["pair_id"].fillna("") != ""].groupby("pair_id")["label"]
+    assert sum(labels.nunique() == 2 for _, labels in pairs) >= 60
+
+
 def _style_shift() -> pd.DataFrame:
     rows = [json.loads(line) for line in (REPO / "data" / "eval" / "style_shift.jsonl").open()]
     return pd.DataFrame(rows)
