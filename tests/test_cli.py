@@ -78,13 +78,19 @@ def test_evaluate_params_come_from_the_models_project_outside_it(tmp_path, monke
     (project / "models" / "m").mkdir(parents=True)
     (project / "params.yaml").write_text("seed: 1\n")
     (elsewhere / "m").mkdir(parents=True)
+    (elsewhere / "params.yaml").write_text("seed: 3\n")  # not a project: no dvc.yaml
     monkeypatch.chdir(tmp_path)
-    assert _evaluation_params(None, Path("project/models/m")) == project / "params.yaml"
+    with pytest.raises(ValueError, match="pass --params"):
+        _evaluation_params(None, Path("project/models/m"))  # no dvc.yaml yet
+    (project / "dvc.yaml").write_text("stages: {}\n")
+    found = _evaluation_params(None, Path("project/models/m"))
+    assert found.resolve() == (project / "params.yaml").resolve()
     assert _evaluation_params("given.yaml", Path("project/models/m")) == Path("given.yaml")
     with pytest.raises(ValueError, match="pass --params"):
         _evaluation_params(None, Path("elsewhere/m"))
-    (tmp_path / "params.yaml").write_text("seed: 2\n")
+    (tmp_path / "params.yaml").write_text("seed: 2\n")  # ./params.yaml comes first
     assert _evaluation_params(None, Path("elsewhere/m")) == Path("params.yaml")
+    assert _evaluation_params(None, Path("project/models/m")) == Path("params.yaml")
 
 
 def test_default_model_comes_from_the_leaderboard(tmp_path, monkeypatch):

@@ -39,6 +39,11 @@ def test_one_article_has_no_interval_not_a_zero_width_one():
     ratio = cluster_bootstrap_ratio(np.array([[3.0]]), np.array([4.0]), n_samples=50)
     assert ratio["estimate"][0] == 0.75 and np.isnan(ratio["low"][0])
     assert np.isnan(cluster_bootstrap_ratio(np.zeros((0, 1)), np.zeros(0))["estimate"][0])
+    # three articles, but only one with passages of the kind: still no interval
+    lone = cluster_bootstrap_ratio(np.array([[3.0], [0.0], [0.0]]), np.array([4.0, 0.0, 0.0]))
+    assert lone["estimate"][0] == 0.75 and np.isnan(lone["low"][0]) and np.isnan(lone["std"][0])
+    both = cluster_bootstrap_ratio(np.array([[3.0], [1.0]]), np.array([4.0, 2.0]), n_samples=50)
+    assert both["low"][0] < both["high"][0]
     paired = paired_bootstrap_difference(y, pred, y, groups, n_samples=50)
     assert paired["difference"] < 0 and np.isnan(paired["low"]) and np.isnan(paired["p_value"])
     assert format_estimate(0.75, [float("nan"), float("nan")]) == "0.750 [–]"

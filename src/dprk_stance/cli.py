@@ -190,17 +190,21 @@ def resolve_model(model: str | None, reports: Path = Path("reports")) -> str:
 
 def _evaluation_params(params: str | None, model_dir: Path) -> Path:
     """The params file for ``evaluate``'s metrics and intervals: ``--params`` as given, else
-    ``./params.yaml``, else that of the project the model directory lies in
-    (``<project>/models/<name>``), so that a model can be scored from any folder."""
+    ``./params.yaml``, else that of the dprk-stance project the model directory lies in
+    (``<project>/models/<name>``, with ``dvc.yaml`` beside ``params.yaml``), so that a model
+    can be scored from any folder. ValueError when none applies."""
     if params:
         return Path(params)
     here = Path("params.yaml")
     if here.is_file():
         return here
-    project = model_dir.resolve().parent.parent / "params.yaml"
-    if project.is_file():
-        print(f"settings from {project} (the model's project)", file=sys.stderr)
-        return project
+    model_dir = model_dir.resolve()
+    project = model_dir.parent.parent
+    if model_dir.parent.name == "models" and (project / "dvc.yaml").is_file():
+        found = project / "params.yaml"
+        if found.is_file():
+            print(f"settings from {found} (the model's project)", file=sys.stderr)
+            return found
     raise ValueError(
         f"no params.yaml here ({Path.cwd()}) or in the project of {model_dir}: pass --params FILE"
     )

@@ -28,6 +28,7 @@ from dprk_stance.metrics import trust_metrics
 from dprk_stance.models.base import SUMMARY_FILE
 from dprk_stance.stances import LABEL2ID, NO_STANCE
 from dprk_stance.stats import (
+    UNDEFINED,
     bootstrap_ci,
     cluster_bootstrap_ratio,
     holm,
@@ -68,6 +69,13 @@ def load_predictions(cfg: Config) -> dict[str, dict[str, pd.DataFrame]]:
     return by_set
 
 
+def _interval(ci: dict[str, float]) -> list[float] | None:
+    """[low, high], or None where the interval is undefined (fewer than two articles):
+    ``leaderboard.json`` is a DVC metric and must stay strict JSON, without NaN."""
+    low, high = ci["low"], ci["high"]
+    return None if np.isnan(low) or np.isnan(high) else [float(low), float(high)]
+
+
 def _ci(
     y: np.ndarray, pred: np.ndarray, groups: np.ndarray, boot: dict[str, Any], metric: Any = None
 ) -> dict[str, float]:
@@ -88,7 +96,7 @@ def _claim_precision_ci(
     per_group = pd.DataFrame({"g": groups, "claims": claimed, "right": claimed & (pred == y)})
     sums = per_group.groupby("g")[["right", "claims"]].sum()
     ratio = cluster_bootstrap_ratio(sums[["right"]].to_numpy(), sums["claims"].to_numpy(), **boot)
-    return [float(ratio["low"][0]), float(ratio["high"][0])]
+    return _interval({"low": ratio["low"][0], "high": ratio["high"][0]})
 
 
 def _accuracy(y: np.ndarray, pred: np.ndarray) -> float:
@@ -122,14 +130,12 @@ def board_for_set(
             {
                 "model": name,
                 "macro_f1": f1["estimate"],
-                "macro_f1_ci": [f1["low"], f1["high"]],
+                "macro_f1_ci": _interval(f1),
                 "stance_accuracy": acc["estimate"],
-                "stance_accuracy_ci": [acc["low"], acc["high"]],
+                "stance_accuracy_ci": _interval(acc),
                 **{k: v for k, v in m.items() if k not in ("macro_f1", "stance_accuracy")},
                 "confident_stance_precision_ci": precision,
-                "negated_stance_accuracy_ci": (
-                    [negated_ci["low"], negated_ci["high"]] if negated_ci else None
-                ),
+                "negated_stance_accuracy_ci": _interval(negated_ci) if negated_ci else None,
             }
         )
     rows.sort(key=lambda r: -np.nan_to_num(r["macro_f1"], nan=-1))
@@ -142,8 +148,8 @@ def board_for_set(
                 "a": a,
                 "b": b,
                 "macro_f1_difference": diff["difference"],
-                "difference_ci": [diff["low"], diff["high"]],
-                "bootstrap_p": diff["p_value"],
+                "difference_ci": _interval(diff),
+                "bootstrap_p": None if np.isnan(diff["p_value"]) else diff["p_value"],
                 "mcnemar_p": test["p_value"],
                 "a_only_correct": test["a_only_correct"],
                 "b_only_correct": test["b_only_correct"],
@@ -274,8 +280,8 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
     ]
     for r in entry["models"]:
         lines.append(
-            f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'])} "
-            f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'])} "
+            f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'] or UNDEFINED)} "
+            f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'] or UNDEFINED)} "
             f"| {fmt(r['no_stance_recall'])} | {fmt(r['stance_flagged_as_no_stance'])} "
             f"| {fmt(r['confident_stance_precision'], r['confident_stance_precision_ci'])} "
             f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
@@ -289,9 +295,12 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
             "|---|---|---|---|---|---|",
         ]
         for p in entry["pairs"]:
-            lo, hi = p["difference_ci"]
-            ci = "[–]" if np.isnan(lo) else f"[{lo:+.3f}, {hi:+.3f}]"
-            boot_p = "–" if np.isnan(p["bootstrap_p"]) else f"{p['bootstrap_p']:.3f}"
+            ci = (
+                "[–]"
+                if p["difference_ci"] is None
+                else "[{:+.3f}, {:+.3f}]".format(*p["difference_ci"])
+            )
+            boot_p = "–" if p["bootstrap_p"] is None else f"{p['bootstrap_p']:.3f}"
             lines.append(
                 f"| {p['a']} | {p['b']} | {p['macro_f1_difference']:+.3f} {ci} "
                 f"| {boot_p} | {p['mcnemar_p_holm']:.3g} "
@@ -304,7 +313,7 @@ def _negated(row: dict[str, Any]) -> str:
     """The negation slice's cell: accuracy [CI] (passages), or a dash when not measured."""
     if row.get("negated_stance_passages") is None:
         return "–"
-    ci = row.get("negated_stance_accuracy_ci")
+    ci = row.get("negated_stance_accuracy_ci") or UNDEFINED
     return f"{fmt(row.get('negated_stance_accuracy'), ci)} ({row['negated_stance_passages']})"
 
 

@@ -330,6 +330,7 @@ def share_table(
     for scope, frame in scopes:
         for k, period in enumerate(periods):
             part = frame[frame["period"] == period]
+            single = part["doc"].nunique() < 2
             num = part[list(CATEGORIES)].to_numpy(dtype=float)
             stance = num[:, : len(STANCES)]
             seed = options.seed + k
@@ -353,8 +354,10 @@ def share_table(
                             "total": int(den.sum()) if len(part) else 0,
                             "documents": int(part["doc"].nunique()),
                             "share": _round(ci["estimate"][j]),
-                            "low": _round(ci["low"][j]),  # None: one document
-                            "high": _round(ci["high"][j]),
+                            # one document: resampling it gives no interval, not a
+                            # zero-width one
+                            "low": None if single else _round(ci["low"][j]),
+                            "high": None if single else _round(ci["high"][j]),
                         }
                     )
     return pd.DataFrame(rows)

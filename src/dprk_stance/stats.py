@@ -17,6 +17,7 @@ import numpy as np
 from dprk_stance.stances import LABELS
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
+UNDEFINED = (None, None)  # an interval that cannot be estimated: format_estimate shows [–]
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int = len(LABELS)) -> float:
@@ -73,9 +74,9 @@ def cluster_bootstrap_ratio(
     that thousands of resamples of thousands of documents stay matrix products (``chunk``
     resamples at a time bound the memory). Returns arrays of length k: ``estimate``,
     ``low``, ``high``, ``std``; NaN where a denominator sums to 0 (resamples with a zero
-    denominator are left out of the interval). With fewer than two clusters ``low``,
-    ``high`` and ``std`` are NaN: resampling one cluster only returns it, which would read
-    as a zero-width interval.
+    denominator are left out of the interval). Where fewer than two clusters have a
+    nonzero denominator for a kind, its ``low``, ``high`` and ``std`` are NaN: resampling
+    one cluster only returns it, which would read as a zero-width interval.
     """
     num = np.asarray(numerators, dtype=float)
     den = np.asarray(denominators, dtype=float)
@@ -88,9 +89,10 @@ def cluster_bootstrap_ratio(
     g, k = num.shape
     with np.errstate(invalid="ignore", divide="ignore"):
         estimate = num.sum(axis=0) / den.sum(axis=0)
-    if g < 2:
+    if g == 0:
         nan = np.full(k, np.nan)
-        return {"estimate": estimate if g else nan, "low": nan, "high": nan, "std": nan}
+        return {"estimate": nan, "low": nan, "high": nan, "std": nan}
+    support = (den > 0).sum(axis=0)  # clusters that hold passages of each kind
     rng = np.random.default_rng(seed)
     ratios = []
     for start in range(0, n_samples, chunk):
@@ -106,6 +108,8 @@ def cluster_bootstrap_ratio(
         low = np.where(empty, np.nan, np.nanquantile(safe, alpha, axis=0))
         high = np.where(empty, np.nan, np.nanquantile(safe, 1 - alpha, axis=0))
         std = np.where(empty, np.nan, np.nanstd(safe, axis=0, ddof=1) if len(values) > 1 else 0)
+    few = support < 2
+    low, high, std = (np.where(few, np.nan, a) for a in (low, high, std))
     return {"estimate": estimate, "low": low, "high": high, "std": std}
 
 
