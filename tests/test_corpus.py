@@ -128,6 +128,44 @@ def test_suspicion_without_a_demand_is_taught(corpus):
     assert sum(labels.nunique() == 2 for _, labels in pairs) >= 60
 
 
+# Written for this test, apart from the corpus and the kinds: the powers' offers as a trap,
+# with no demand in them (guidelines section 2, "Suspicion stated as analysis").
+SUSPICION = [
+    "Each credit line the financial powers open to a weak state is a rope tied round its treasury.",
+    "Where the monopolies put up a factory, the host country keeps the smoke and they keep "
+    "the patents.",
+    "A harvest bought from abroad each spring is a harvest someone else can refuse to sell.",
+    "The markets that were opened to the big companies' goods were never opened to the small "
+    "countries' goods in return.",
+]
+
+
+def test_batch_16_teaches_suspicion_without_a_demand(corpus):
+    """tf-idf (the default ensemble's main member, params.yaml settings) trained on the
+    corpus's train split with batch 16 gives passages of its kind more conservative
+    probability than trained without it."""
+    from dprk_stance.models import build_model
+    from dprk_stance.stances import LABEL2ID
+
+    cfg, _, table = corpus
+    train = table[assign_splits(table, cfg) == "train"]
+    batch = train["source"].str.contains("passages-16.jsonl:", regex=False)
+    conservative = LABEL2ID["conservative"]
+
+    def p_conservative(rows: pd.DataFrame) -> np.ndarray:
+        model = build_model("tfidf-logreg", cfg.tfidf_logreg, cfg.seed)
+        y = rows["label"].map(LABEL2ID).to_numpy()
+        model.fit(rows["text"].tolist(), y, rows["text"].tolist()[:10], y[:10])
+        return model.predict_proba(SUSPICION, calibrated=False)
+
+    with_batch, without = p_conservative(train), p_conservative(train[~batch])
+    print("p(conservative) with batch 16:", with_batch[:, conservative].round(3))
+    print("p(conservative) without it:   ", without[:, conservative].round(3))
+    # Only the direction is asserted: when written, 2 of these 4 came out conservative with
+    # the batch (the README's "What does not hold"), so the kind is learned only in part.
+    assert with_batch[:, conservative].mean() > without[:, conservative].mean()
+
+
 def _style_shift() -> pd.DataFrame:
     rows = [json.loads(line) for line in (REPO / "data" / "eval" / "style_shift.jsonl").open()]
     return pd.DataFrame(rows)
