@@ -106,6 +106,33 @@ def test_spans_point_back_into_the_document(docs, tfidf, tmp_path):
         assert normalize_text(text[row["start"] : row["end"]]) == row["text"]
 
 
+def test_passages_name_the_input_rows_they_came_from(tfidf, tmp_path):
+    """Rows grouped into one document by doc_id keep their ids: each passage row lists the
+    input rows it overlaps (``row_ids``); inputs without row ids leave it empty."""
+    rows = [
+        {
+            "doc_id": "art",
+            "id": "r1",
+            "text": "Enterprises must have the right to plan their "
+            "own production and to keep part of what they earn.",
+        },
+        {
+            "doc_id": "art",
+            "id": "r2",
+            "text": "Trade must reach many more countries and regions, "
+            "and the zones must be opened to investors from every continent.",
+        },
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    (tmp_path / "plain.txt").write_text(rows[0]["text"] + "\n", encoding="utf-8")
+    out = label_documents([path, tmp_path / "plain.txt"], tfidf, tmp_path / "out.csv", QUIET).out
+    frame = pd.read_csv(out)
+    grouped = frame[frame["doc_id"] == "art"]
+    assert grouped["row_ids"].tolist() == ["r1", "r2"]
+    assert frame.loc[frame["doc_id"] != "art", "row_ids"].isna().all()
+
+
 def test_no_passage_exceeds_the_model_window(trained, tmp_path):
     model_dir = Path(trained.paths.models_dir) / "transformer"
     long_doc = tmp_path / "long.txt"

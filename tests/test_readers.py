@@ -1474,21 +1474,23 @@ def test_a_record_date_that_is_not_a_date_is_a_warning(
     assert len(_reader_warnings(caplog)) == 2
 
 
-def test_an_id_beside_a_doc_id_is_said_to_be_left_out(
+def test_rows_grouped_by_doc_id_keep_their_ids_and_spans(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Bug: with both columns the rows' ids vanished from the output in silence (passage rows
-    carry doc_id, passage and span, no row id). A warning says so, once per file; a file
-    whose ids are its doc_ids gets none."""
+    """Bug: with both columns the rows' ids vanished from the output (passage rows carried
+    doc_id, passage and span, no row id). Each row's id now stays with its span in the
+    document text; rows without an id, or files without doc_id, record none."""
     path = tmp_path / "rows.csv"
-    path.write_text("doc_id,id,text\nA,a1,One.\nA,a2,Two.\nB,b1,Three.\n", encoding="utf-8")
-    same = tmp_path / "same.csv"
-    same.write_text("doc_id,id,text\nC,C,Four.\n", encoding="utf-8")
-    docs, errors = read_all([path, same])
+    path.write_text("doc_id,id,text\nA,a1, One. \nA,a2,Two.\nB,b1,Three.\n", encoding="utf-8")
+    bare = tmp_path / "bare.csv"
+    bare.write_text("id,text\nC,Four.\n", encoding="utf-8")
+    docs, errors = read_all([path, bare])
     assert errors == [] and [d.doc_id for d in docs] == ["A", "B", "C"]
-    (warning,) = _reader_warnings(caplog, "'id'")
-    assert warning.startswith(f"{path}, row 2: ") and "'a1'" in warning
-    assert "not in the output" in warning
+    a, b, c = docs
+    assert a.row_spans == (("a1", 0, 4), ("a2", 6, 10))
+    assert [a.text[s:e] for _, s, e in a.row_spans] == ["One.", "Two."]
+    assert b.row_spans == (("b1", 0, len(b.text)),) and c.row_spans == ()
+    assert _reader_warnings(caplog, "'id'") == []
 
 
 def test_bytes_that_are_not_utf8_are_named_by_offset_and_value(tmp_path: Path) -> None:

@@ -67,7 +67,8 @@ def assess_documents(
     """Score the passages of several segmented documents in one call to ``model.assess``.
 
     Returns one ``AssessedDocument`` per input, in order. Each passage row holds document id,
-    source, passage index, character span, metadata, normalised text, ``label`` (LABELS),
+    source, passage index, character span, ``row_ids`` (the input rows it overlaps, for
+    rows grouped by doc_id), metadata, normalised text, ``label`` (LABELS),
     ``stance`` (STANCES), one probability per class (floats, summing to 1), confidence,
     relevance (None without a gate), the no-stance/off-topic/uncertain flags and
     ``identity`` (model path and content hash). Scoring many documents together is what
@@ -89,6 +90,7 @@ def assess_documents(
                 "passage": passage.index,
                 "start": passage.start,
                 "end": passage.end,
+                "row_ids": _row_ids(document.row_spans, passage.start, passage.end),
                 **meta,
                 "text": texts[row + i],
                 "label": LABELS[int(doc_probs[i].argmax())],
@@ -115,6 +117,13 @@ def assess_documents(
         out.append(AssessedDocument(document, seg, rows, summary, int(doc_unc.sum())))
         row += n
     return out
+
+
+def _row_ids(row_spans: Sequence[Sequence[Any]], start: int, end: int) -> str | None:
+    """The ``id`` of every input row whose text overlaps the passage ``[start, end)``,
+    joined by ";" in row order; None for documents not read from rows with ids."""
+    ids = [str(row) for row, a, b in row_spans if a < end and start < b]
+    return ";".join(ids) if ids else None
 
 
 def _finite(value: float) -> float | None:

@@ -56,6 +56,7 @@ PASSAGE_COLUMNS = (
     "passage",
     "start",
     "end",
+    "row_ids",
     *META_FIELDS,
     "text",
     "label",

@@ -115,6 +115,9 @@ class Document:
     meta: dict[str, str] = field(default_factory=dict)
     # Furniture the reader left out of ``text``, by kind ("running-head", "footnote", ...).
     skipped: dict[str, int] = field(default_factory=dict)
+    # Rows of a .jsonl/.csv/.parquet grouped by doc_id that had an ``id``: (id, start, end),
+    # each row's character span in ``text``, so passages can name the rows they came from.
+    row_spans: tuple[tuple[str, int, int], ...] = ()
 
 
 class InputError(DprkStanceError):
@@ -1620,13 +1623,11 @@ def _group_records(
 
     Metadata: a record's (the first row's value; conflicting rows are a warning, see
     ``_record_meta``), else the sidecar's for the file; date and year are decided together
-    (``_resolve_when``: the record's date or year first). Rows grouped by ``doc_id`` whose
-    ``id`` differs lose it (the output names passages by doc_id, passage and span): a
-    warning, once per file, says so.
+    (``_resolve_when``: the record's date or year first). Rows grouped by ``doc_id`` that
+    have an ``id`` keep it in ``Document.row_spans``, with the row's span in the text.
     """
     finished: dict[str, int] = {}
     group: list[_Record] = []
-    ids_warned = False
     side = {k: v for k, v in sidecar.items() if k in META_FIELDS}
 
     def emit() -> Iterator[_Result]:
@@ -1651,11 +1652,20 @@ def _group_records(
         )
         when = [record_when, _sidecar_when(sidecar)]
         meta = with_year({**meta, **_resolve_when(f"{source}, {first.unit} {first.number}", when)})
-        text = group[0].text if len(group) == 1 else "\n\n".join(r.text.strip() for r in group)
+        parts = [group[0].text] if len(group) == 1 else [r.text.strip() for r in group]
+        text, spans = "\n\n".join(parts), []
+        for part in parts:
+            start = spans[-1][1] + 2 if spans else 0
+            spans.append((start, start + len(part)))
+        row_spans = tuple(
+            (r.row_id, start, end)
+            for r, (start, end) in zip(group, spans, strict=True)
+            if r.row_id is not None
+        )
         if first.key is not None:
             finished[first.key] = group[-1].number
         group.clear()
-        yield Document(doc_id, text, source, meta)
+        yield Document(doc_id, text, source, meta, row_spans=row_spans)
 
     capped = _CappedLog(source)
     try:
@@ -1665,18 +1675,6 @@ def _group_records(
                 continue
             for note in record.notes:
                 capped(note)
-            if not ids_warned and record.row_id is not None and record.row_id != record.key:
-                ids_warned = True
-                log.warning(
-                    "%s, %s %d: rows are grouped into documents by 'doc_id' (%r), so their "
-                    "'id' (%r) is not in the output, which names passages by doc_id, passage "
-                    "and span (said once per file)",
-                    source,
-                    record.unit,
-                    record.number,
-                    record.key,
-                    record.row_id,
-                )
             if group and (record.key is None or record.key != group[0].key):
                 yield from emit()
             if record.key is not None and record.key in finished:
