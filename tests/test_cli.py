@@ -93,6 +93,39 @@ def test_evaluate_params_come_from_the_models_project_outside_it(tmp_path, monke
     assert _evaluation_params(None, Path("project/models/m")) == Path("params.yaml")
 
 
+def test_evaluate_notes_a_class_predicted_but_never_gold(trained, tmp_path, capsys):
+    gold = tmp_path / "gold.csv"
+    gold.write_text(
+        "id,doc_id,text,label\n"
+        "1,a,Above all trade must reach many countries and regions.,pro-diversification\n"
+        "2,a,The plant fulfilled its quarterly plan by eight per cent.,conservative\n"
+        "3,b,Imports must be replaced by our own domestic production.,conservative\n"
+    )
+    model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
+    params = tmp_path / "params.yaml"
+    import yaml
+
+    params.write_text(yaml.safe_dump(trained.to_dict()))
+    args = ["evaluate", str(gold), "--model", model, "--params", str(params)]
+    assert main([*args, "--out", str(tmp_path / "ev")]) == 0
+    out = capsys.readouterr().out
+    predicted = pd.read_csv(tmp_path / "ev" / "predictions.csv")["predicted"]
+    assert ("no gold passage is 'none'" in out) == (predicted == "none").any()
+    assert model in out  # the table names the model scored
+
+
+def test_evaluate_says_how_to_replace_a_params_file_it_found_itself(
+    trained, tmp_path, monkeypatch, capsys
+):
+    (tmp_path / "params.yaml").write_text("seed: [1]\n")  # some other project's file
+    gold = tmp_path / "gold.csv"
+    gold.write_text("id,text,label\n1,Trade must reach many countries.,pro-diversification\n")
+    monkeypatch.chdir(tmp_path)
+    model = str(Path(trained.paths.models_dir) / "tfidf-logreg")
+    assert main(["evaluate", str(gold), "--model", model]) == 2
+    assert "pass --params FILE" in capsys.readouterr().err
+
+
 def test_default_model_comes_from_the_leaderboard(tmp_path, monkeypatch):
     from dprk_stance.cli import resolve_model
 

@@ -1490,7 +1490,13 @@ def test_rows_grouped_by_doc_id_keep_their_ids_and_spans(
     assert a.row_spans == (("a1", 0, 4), ("a2", 6, 10))
     assert [a.text[s:e] for _, s, e in a.row_spans] == ["One.", "Two."]
     assert b.row_spans == (("b1", 0, len(b.text)),) and c.row_spans == ()
-    assert _reader_warnings(caplog, "'id'") == []
+    assert _reader_warnings(caplog, "'a1'") == []
+    twice = tmp_path / "twice.csv"
+    twice.write_text("doc_id,id,text\nD,d1,Five.\nE,d1,Six.\n", encoding="utf-8")
+    docs, errors = read_all([twice])
+    assert errors == [] and [d.row_spans[0][0] for d in docs] == ["d1", "d1"]
+    (warning,) = _reader_warnings(caplog, "'d1'")
+    assert warning.startswith(f"{twice}, row 3: ") and "row 2" in warning
 
 
 def test_bytes_that_are_not_utf8_are_named_by_offset_and_value(tmp_path: Path) -> None:

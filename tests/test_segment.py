@@ -245,7 +245,20 @@ def test_giant_single_sentence_split_at_whitespace() -> None:
     check_invariants(text, seg, count_tokens, 64)
     assert seg.split_paragraphs == 1
     assert [w for p in seg.passages for w in p.text.split()] == words
-    assert all(count_tokens(p.text) == 64 for p in seg.passages[:-1])  # greedy, no waste
+    # as few pieces as greedy filling (1000 words, 62 per window: 17), but of even length,
+    # so no short tail is left to be labelled on its own
+    lengths = [len(p.text.split()) for p in seg.passages]
+    assert len(lengths) == 17 and max(lengths) - min(lengths) <= 3
+
+
+def test_a_sentence_just_over_the_window_splits_in_halves_not_window_and_tail() -> None:
+    """Bug: a 600-character guest list was cut into one full window and the tail "with
+    Foreign Countries.", which was then labelled with confidence on its own."""
+    words = [f"w{i}" for i in range(70)]
+    text = " ".join(words) + "."
+    seg = segment(text, count_tokens, 64)
+    check_invariants(text, seg, count_tokens, 64)
+    assert [len(p.text.split()) for p in seg.passages] == [35, 35]
 
 
 def test_giant_word_split_at_characters() -> None:

@@ -134,6 +134,9 @@ def _predict(args: argparse.Namespace) -> int:
     rows = [
         {
             "passage": r["passage"],
+            "start": r["start"],
+            "end": r["end"],
+            "text": r["text"],
             "label": r["label"],
             "stance": r["stance"],
             "no_stance": r["no_stance"],
@@ -151,7 +154,8 @@ def _predict(args: argparse.Namespace) -> int:
         print(json.dumps(rows if len(rows) > 1 else rows[0], indent=1, allow_nan=False))
         return 0
     for row in rows:
-        prefix = f"[passage {row['passage']}] " if len(rows) > 1 else ""
+        shown = row["text"] if len(row["text"]) <= 60 else row["text"][:57] + "..."
+        prefix = f"[passage {row['passage']}: {shown!r}] " if len(rows) > 1 else ""
         flag = ""
         if row["no_stance"]:
             flag = "  (no stance: none of the three stances is argued)"
@@ -211,23 +215,32 @@ def _evaluation_params(params: str | None, model_dir: Path) -> Path:
 
 
 def _cmd_evaluate(args: argparse.Namespace) -> int:
-    from dprk_stance.config import Config
+    from dprk_stance.config import Config, ConfigError
     from dprk_stance.data import load_gold
     from dprk_stance.evaluate import evaluate_model
     from dprk_stance.fsutil import write_json, write_jsonl, write_table
     from dprk_stance.leaderboard import board_for_set, render_set
     from dprk_stance.models import load_model
+    from dprk_stance.stances import LABELS
 
     model_dir = resolve_model(args.model)
-    cfg = Config.load(_evaluation_params(args.params, Path(model_dir)))
+    params = _evaluation_params(args.params, Path(model_dir))
+    try:
+        cfg = Config.load(params)
+    except ConfigError as exc:
+        if args.params:
+            raise
+        raise ConfigError(f"{exc} (found by itself; pass --params FILE to use another)") from None
     model = load_model(model_dir, int8=args.int8)
     gold = load_gold(args.gold)
     if gold.rejects:
-        print(
-            f"{len(gold.rejects)} row(s) rejected, first: {gold.rejects[0]['file']}, line "
-            f"{gold.rejects[0]['line']}: {gold.rejects[0]['reason']}",
-            file=sys.stderr,
-        )
+        print(f"{len(gold.rejects)} row(s) rejected:", file=sys.stderr)
+        for reject in gold.rejects[:5]:
+            print(f"  {reject['file']}, line {reject['line']}: {reject['reason']}", file=sys.stderr)
+        if len(gold.rejects) > 5:
+            print(
+                f"  ... and {len(gold.rejects) - 5} more (--out writes them all)", file=sys.stderr
+            )
     _, tables, _ = evaluate_model(model, [gold], cfg.evaluate.n_bins, cfg.evaluate.confident)
     table = tables[gold.name]
     boot = {
@@ -235,8 +248,17 @@ def _cmd_evaluate(args: argparse.Namespace) -> int:
         "confidence": cfg.compare.confidence,
         "seed": cfg.seed,
     }
-    board = board_for_set({args.model or "default": table}, cfg, boot)
+    board = board_for_set({str(model_dir): table}, cfg, boot)
     print(render_set(gold.name, board, boot))
+    for label in LABELS:  # macro-F1 scores a class only predicted, never gold, as 0
+        predicted = int((table["predicted"] == label).sum())
+        if predicted and not (table["label"] == label).any():
+            print(
+                f"\nnote: no gold passage is {label!r}, but {predicted} passage(s) were "
+                "predicted so: macro-F1 counts that class as F1 0, and resamples without "
+                "them do not, so its interval can miss the estimate; stance accuracy is the "
+                "steadier figure here"
+            )
     wrong = table[table["predicted"] != table["label"]].copy()
     wrong["text"] = gold.frame.set_index(table.index)["text"][wrong.index]
     wrong = wrong.sort_values("confidence", ascending=False)

@@ -279,11 +279,12 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in entry["models"]:
+        precision_ci = r["confident_stance_precision_ci"] or UNDEFINED  # value None: a dash
         lines.append(
             f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'] or UNDEFINED)} "
             f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'] or UNDEFINED)} "
             f"| {fmt(r['no_stance_recall'])} | {fmt(r['stance_flagged_as_no_stance'])} "
-            f"| {fmt(r['confident_stance_precision'], r['confident_stance_precision_ci'])} "
+            f"| {fmt(r['confident_stance_precision'], precision_ci)} "
             f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
             f"| {fmt(r['aurc'])} "
             f"| {_negated(r)} |"

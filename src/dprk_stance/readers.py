@@ -17,9 +17,9 @@ Every file under a folder is either read or reported: unsupported and unreadable
 ``InputError``s; hidden paths, metadata sidecars and the outputs of dprk-stance runs are
 passed to ``on_skip`` with the reason, so a run report can name them. Problems that leave a
 document readable — a date that is not one, a year contradicting the date, rows of one
-document that disagree on its metadata, a sidecar row naming no file that is read, an ``id``
-column not carried to the output — are logged warnings (logger ``dprk_stance.readers``), one
-line each, naming the file and row and saying which value was used.
+document that disagree on its metadata, a sidecar row naming no file that is read — are
+logged warnings (logger ``dprk_stance.readers``), one line each, naming the file and row and
+saying which value was used.
 """
 
 from __future__ import annotations
@@ -1624,10 +1624,12 @@ def _group_records(
     Metadata: a record's (the first row's value; conflicting rows are a warning, see
     ``_record_meta``), else the sidecar's for the file; date and year are decided together
     (``_resolve_when``: the record's date or year first). Rows grouped by ``doc_id`` that
-    have an ``id`` keep it in ``Document.row_spans``, with the row's span in the text.
+    have an ``id`` keep it in ``Document.row_spans``, with the row's span in the text; an
+    ``id`` used twice in the file is a warning naming both rows.
     """
     finished: dict[str, int] = {}
     group: list[_Record] = []
+    row_ids: dict[str, int] = {}  # a row's id -> the first row that had it
     side = {k: v for k, v in sidecar.items() if k in META_FIELDS}
 
     def emit() -> Iterator[_Result]:
@@ -1675,6 +1677,15 @@ def _group_records(
                 continue
             for note in record.notes:
                 capped(note)
+            if record.row_id is not None:
+                if record.row_id in row_ids:
+                    capped(
+                        f"{source}, {record.unit} {record.number}: id {record.row_id!r} was "
+                        f"already used in {record.unit} {row_ids[record.row_id]}, so the "
+                        "output's row_ids cannot tell the two rows apart"
+                    )
+                else:
+                    row_ids[record.row_id] = record.number
             if group and (record.key is None or record.key != group[0].key):
                 yield from emit()
             if record.key is not None and record.key in finished:

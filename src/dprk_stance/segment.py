@@ -485,15 +485,28 @@ class _Segmenter:
         return units
 
     def _word_pieces(self, unit: _Unit) -> list[_Unit]:
-        """Split an over-long sentence at whitespace into the longest runs of words that fit."""
+        """Split an over-long sentence at whitespace into as few runs of words as fit, of
+        even length: filling each window greedily would leave a short tail ("with Foreign
+        Countries.") to be labelled on its own."""
         words = [(m.start(), m.end()) for m in _WORD.finditer(self.text, unit.start, unit.end)]
+        greedy = self._runs_of_words(unit, words, len(words))
+        if len(greedy) < 2:
+            return greedy
+        even = self._runs_of_words(unit, words, -(-len(words) // len(greedy)))
+        return even if len(even) == len(greedy) else greedy
+
+    def _runs_of_words(
+        self, unit: _Unit, words: Sequence[tuple[int, int]], cap: int
+    ) -> list[_Unit]:
+        """The longest runs of at most ``cap`` words that fit, in order."""
         ends = [e for _, e in words]
         # First guess from the sentence's own density; later ones reuse the last window's size.
-        size = self._units_per_window(unit.tokens, len(words))
+        size = min(self._units_per_window(unit.tokens, len(words)), cap)
         pieces: list[_Unit] = []
         i = 0
         while i < len(words):
-            used, tokens = self._longest_fit(words[i][0], ends, i, len(words), i + size)
+            hi = min(len(words), i + cap)
+            used, tokens = self._longest_fit(words[i][0], ends, i, hi, i + size)
             if used == i:  # one word alone is too long
                 pieces.extend(self._char_pieces(self._unit(*words[i])))
                 i += 1

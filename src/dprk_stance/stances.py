@@ -35,5 +35,8 @@ DEFINITIONS: dict[str, str] = {
     "conservative": "The centre should command, ideology should be guarded and the country "
     "should live on its own resources; foreign trade figures as secondary, conditional or "
     "risky.",
-    "none": "The passage urges, grants and approves none of the three directions.",
+    "none": (
+        "The passage urges, grants and approves none of the three directions, and argues "
+        "none of their premises."
+    ),
 }
