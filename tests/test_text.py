@@ -31,6 +31,14 @@ def test_hakpo_variants(name):
     assert canonical_journal(name) == (HAKPO, True)
 
 
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [("The Pyongyang Times", "Pyongyang Times"), ("Tongil  Sinbo", "Tongil Sinbo")],
+)
+def test_newspaper_variants(name, canonical):
+    assert canonical_journal(name) == (canonical, True)
+
+
 def test_unknown_journal_passes_through_unrecognised():
     assert canonical_journal("  Korea  Today ") == ("Korea Today", False)
 

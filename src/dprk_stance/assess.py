@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from dprk_stance.fsutil import json_number
 from dprk_stance.models import StanceModel
 from dprk_stance.readers import META_FIELDS, META_SOURCE_FIELDS, Document
 from dprk_stance.segment import Segmentation, segment
@@ -97,7 +98,7 @@ def assess_documents(
                 "stance": STANCES[int(scored.stance[row + i])],
                 **{c: float(v) for c, v in zip(PROB_COLUMNS, doc_probs[i], strict=True)},
                 "confidence": float(scored.confidence[row + i]),
-                "relevance": _finite(scored.relevance[row + i]),
+                "relevance": json_number(scored.relevance[row + i]),
                 "no_stance": bool(scored.no_stance[row + i]),
                 "off_topic": bool(scored.off_topic[row + i]),
                 "uncertain": bool(doc_unc[i]),
@@ -124,10 +125,6 @@ def _row_ids(row_spans: Sequence[Sequence[Any]], start: int, end: int) -> str | 
     joined by ";" in row order; None for documents not read from rows with ids."""
     ids = [str(row) for row, a, b in row_spans if a < end and start < b]
     return ";".join(ids) if ids else None
-
-
-def _finite(value: float) -> float | None:
-    return None if np.isnan(value) else float(value)
 
 
 def document_summary(

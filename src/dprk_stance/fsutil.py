@@ -56,6 +56,17 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def json_number(value: float | None, digits: int | None = None) -> float | None:
+    """``value`` as a plain float for strict JSON (rounded to ``digits`` if given), or None
+    where it is missing, NaN or infinite: DVC metrics files and label outputs must parse
+    without NaN, and an undefined figure (a one-article interval) is null, not a number."""
+    import math
+
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value) if digits is None else round(float(value), digits)
+
+
 def write_json(path: str | Path, obj: Any) -> None:
     with atomic_open(path) as fh:
         json.dump(obj, fh, indent=2, ensure_ascii=False, default=_json_default)

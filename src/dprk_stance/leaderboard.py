@@ -23,7 +23,7 @@ import pandas as pd
 from dprk_stance.card import write_evaluated_card
 from dprk_stance.config import Config
 from dprk_stance.errors import DprkStanceError
-from dprk_stance.fsutil import read_json, write_json, write_text
+from dprk_stance.fsutil import json_number, read_json, write_json, write_text
 from dprk_stance.metrics import trust_metrics
 from dprk_stance.models.base import SUMMARY_FILE
 from dprk_stance.stances import LABEL2ID, NO_STANCE
@@ -72,8 +72,8 @@ def load_predictions(cfg: Config) -> dict[str, dict[str, pd.DataFrame]]:
 def _interval(ci: dict[str, float]) -> list[float] | None:
     """[low, high], or None where the interval is undefined (fewer than two articles):
     ``leaderboard.json`` is a DVC metric and must stay strict JSON, without NaN."""
-    low, high = ci["low"], ci["high"]
-    return None if np.isnan(low) or np.isnan(high) else [float(low), float(high)]
+    low, high = json_number(ci["low"]), json_number(ci["high"])
+    return None if low is None or high is None else [low, high]
 
 
 def _ci(

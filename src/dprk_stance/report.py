@@ -67,7 +67,14 @@ import pandas as pd
 
 from dprk_stance import __version__
 from dprk_stance.errors import DprkStanceError
-from dprk_stance.fsutil import file_sha256, read_json, write_json, write_table, write_text
+from dprk_stance.fsutil import (
+    file_sha256,
+    json_number,
+    read_json,
+    write_json,
+    write_table,
+    write_text,
+)
 from dprk_stance.stances import LABELS, NO_STANCE, PROB_COLUMNS, STANCES, prob_column
 
 log = logging.getLogger(__name__)
@@ -353,11 +360,11 @@ def share_table(
                             "count": int(values[:, j].sum()) if len(part) else 0,
                             "total": int(den.sum()) if len(part) else 0,
                             "documents": int(part["doc"].nunique()),
-                            "share": _round(ci["estimate"][j]),
+                            "share": json_number(ci["estimate"][j], 6),
                             # one document: resampling it gives no interval, not a
                             # zero-width one
-                            "low": None if single else _round(ci["low"][j]),
-                            "high": None if single else _round(ci["high"][j]),
+                            "low": None if single else json_number(ci["low"][j], 6),
+                            "high": None if single else json_number(ci["high"][j], 6),
                         }
                     )
     return pd.DataFrame(rows)
@@ -373,10 +380,6 @@ def _bootstrap(num: np.ndarray, den: np.ndarray, options: ReportOptions, seed: i
         confidence=options.confidence,
         seed=seed,
     )
-
-
-def _round(value: float) -> float | None:
-    return None if value is None or not np.isfinite(value) else round(float(value), 6)
 
 
 # --- turning points -----------------------------------------------------------------------
@@ -452,8 +455,10 @@ def turning_point_table(shares: pd.DataFrame, periods: Sequence[str], options: R
             stance_counts = c["share_of_stance_passages"][list(STANCES)].sum()
             all_counts = c["share_of_passages"][list(CATEGORIES)].sum()
             for stance in STANCES:
-                row[f"{stance} {label}"] = _round(stance_counts[stance] / stance_counts.sum())
-            row[f"no stance {label}"] = _round(all_counts["no stance"] / all_counts.sum())
+                row[f"{stance} {label}"] = json_number(
+                    stance_counts[stance] / stance_counts.sum(), 6
+                )
+            row[f"no stance {label}"] = json_number(all_counts["no stance"] / all_counts.sum(), 6)
         rows.append(row)
     return rows, facts
 

@@ -73,6 +73,8 @@ _JOURNAL_ALIASES: dict[str, str] = {
     "kcna": "KCNA",
     "koreancentralnewsagency": "KCNA",
     "pyongyangtimes": "Pyongyang Times",
+    "thepyongyangtimes": "Pyongyang Times",
+    "tongilsinbo": "Tongil Sinbo",
     "chosonsinbo": "Choson Sinbo",
     "lawregulation": "Law or regulation",
     "laworregulation": "Law or regulation",
