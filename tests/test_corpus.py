@@ -13,7 +13,7 @@ from dprk_stance.config import Config
 from dprk_stance.ingest import ingest
 from dprk_stance.split import assign_splits
 from dprk_stance.stances import LABELS
-from dprk_stance.text import KYONGJE, NEAR_DUPLICATE_ACROSS_SPLITS, char_jaccard
+from dprk_stance.text import KYONGJE, NEAR_DUPLICATE_ACROSS_SPLITS, char_jaccard, negation_scopes
 
 NEAR_DUPLICATE = 0.5  # character 5-gram Jaccard; the corpus's closest pair is below 0.3
 
@@ -164,6 +164,110 @@ def test_batch_16_teaches_suspicion_without_a_demand(corpus):
     # Only the direction is asserted: when written, 2 of these 4 came out conservative with
     # the batch (the README's "What does not hold"), so the kind is learned only in part.
     assert with_batch[:, conservative].mean() > without[:, conservative].mean()
+
+
+def test_denials_across_the_vocabularies_are_taught(corpus):
+    """Batch 17 (guidelines rule 11): reform measures named and denied (`conservative`),
+    controls named and denied (reformist), and `none` passages with negation, in contrast
+    pairs on the same vocabulary."""
+    _, _, table = corpus
+    batch = table[table["source"].str.contains("passages-17.jsonl:", regex=False)]
+    negated = batch["text"].map(lambda t: bool(negation_scopes(t)))
+    assert (batch["label"] == "conservative").sum() >= 90
+    assert (batch["label"].isin(["pro-decentralization", "pro-diversification"])).sum() >= 90
+    assert ((batch["label"] == "none") & negated).sum() >= 40
+    pairs = batch[batch["pair_id"].fillna("") != ""].groupby("pair_id")["label"]
+    assert sum(labels.nunique() == 2 for _, labels in pairs) >= 60
+
+
+# Written for this test before batch 17 and never shown to its writers (their checker
+# refused any 5-word run shared with these): one-line denials, the issue's kind 4.
+DENIALS = [
+    ("conservative", "Enterprises should not be allowed to set their own prices."),
+    ("conservative", "No factory may decide for itself what to produce or at what price to sell."),
+    (
+        "conservative",
+        "It is wrong to let enterprises keep their earnings outside the state budget.",
+    ),
+    ("conservative", "Managers must not be given the right to hire and dismiss workers at will."),
+    (
+        "conservative",
+        "Factories cannot be permitted to sell their output on the market outside the plan.",
+    ),
+    ("conservative", "The right to fix wages should never pass from the state to the enterprise."),
+    ("conservative", "Farms are not to dispose of their surplus grain as they please."),
+    ("conservative", "We must not let each unit conclude trade contracts on its own account."),
+    ("conservative", "Foreign trade should not be opened to every enterprise that wants it."),
+    (
+        "conservative",
+        "There is no need to seek out new trading partners beyond our trusted friends.",
+    ),
+    (
+        "conservative",
+        "The zones must not become doors through which foreign capital enters freely.",
+    ),
+    (
+        "conservative",
+        "Joint ventures with capitalist firms are not the road our economy should take.",
+    ),
+    (
+        "pro-decentralization",
+        "Enterprises should not have to wait for the ministry before setting their own prices.",
+    ),
+    (
+        "pro-decentralization",
+        "No enterprise should be denied the right to decide what it produces beyond the plan.",
+    ),
+    (
+        "pro-decentralization",
+        "It is wrong to take from enterprises the earnings they have made by their own effort.",
+    ),
+    ("pro-decentralization", "Managers should not be bound by ministry approval for every hire."),
+    (
+        "pro-decentralization",
+        "Factories should not be forbidden to sell what they make beyond the plan.",
+    ),
+    ("pro-diversification", "Our trade must not remain tied to a single partner."),
+    (
+        "pro-diversification",
+        "Foreign trade should no longer be confined to a few state trading companies.",
+    ),
+    (
+        "pro-diversification",
+        "There is no reason to keep the zones closed to investors from many countries.",
+    ),
+    ("pro-diversification", "We should not limit our exports to raw minerals alone."),
+]
+
+
+def test_batch_17_teaches_denials(corpus):
+    """tf-idf (params.yaml settings) trained on the train split with batch 17 gives these
+    denials more probability for their own label than trained without it."""
+    from dprk_stance.models import build_model
+    from dprk_stance.stances import LABEL2ID
+
+    cfg, _, table = corpus
+    train = table[assign_splits(table, cfg) == "train"]
+    batch = train["source"].str.contains("passages-17.jsonl:", regex=False)
+    gold = np.array([LABEL2ID[label] for label, _ in DENIALS])
+    texts = [text for _, text in DENIALS]
+
+    def p_gold(rows: pd.DataFrame) -> np.ndarray:
+        model = build_model("tfidf-logreg", cfg.tfidf_logreg, cfg.seed)
+        y = rows["label"].map(LABEL2ID).to_numpy()
+        model.fit(rows["text"].tolist(), y, rows["text"].tolist()[:10], y[:10])
+        return model.predict_proba(texts, calibrated=False)
+
+    with_batch, without = p_gold(train), p_gold(train[~batch])
+    right_with = (with_batch.argmax(axis=1) == gold).sum()
+    right_without = (without.argmax(axis=1) == gold).sum()
+    print(f"right with batch 17: {right_with}/{len(gold)}, without: {right_without}")
+    print("p(gold) with:   ", with_batch[np.arange(len(gold)), gold].round(2))
+    print("p(gold) without:", without[np.arange(len(gold)), gold].round(2))
+    # Only the direction is asserted (the README gives the counts).
+    assert (
+        with_batch[np.arange(len(gold)), gold].mean() > without[np.arange(len(gold)), gold].mean()
+    )
 
 
 def _style_shift() -> pd.DataFrame:
