@@ -52,9 +52,12 @@ def main(path: str = "data/processed/passages.parquet") -> None:
     for label in LABELS:
         print(f"| `{label}` | {short.get(label, 0):.1%} |")
     print()
-    pairs = t[t["pair_id"].fillna("") != ""].groupby("pair_id")
-    negation = sum(g["notes"].fillna("").str.contains("negation").any() for _, g in pairs)
-    print(f"Contrast pairs: {pairs.ngroups} ({negation} negation pairs).\n")
+    # A pair has two passages (one whose partner was dropped is not counted); `negation` in
+    # either passage's notes marks a negation pair (docs/annotation-guidelines.md, 7.1).
+    groups = t[t["pair_id"].fillna("") != ""].groupby("pair_id")
+    pairs = [g for _, g in groups if len(g) == 2]
+    negation = sum(g["notes"].fillna("").str.contains("negation").any() for g in pairs)
+    print(f"Contrast pairs: {len(pairs)} ({negation} negation pairs).\n")
 
 
 if __name__ == "__main__":
