@@ -1,10 +1,9 @@
-import json
 import math
 
 import numpy as np
 import pytest
 
-from dprk_stance.fsutil import json_number, write_json
+from dprk_stance.fsutil import json_number
 
 
 @pytest.mark.parametrize(
@@ -25,13 +24,3 @@ def test_json_number_keeps_finite_values_and_nulls_the_rest(value, digits, expec
     got = json_number(value, digits)
     assert got == expected
     assert got is None or type(got) is float
-
-
-def test_json_numbers_write_strict_json(tmp_path):
-    """What json_number returns always parses as strict JSON (no NaN, no Infinity)."""
-    path = tmp_path / "m.json"
-    write_json(path, {"x": [json_number(v) for v in (1.5, np.nan, np.inf, None)]})
-    text = path.read_text()
-    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in {text}")) == {
-        "x": [1.5, None, None, None]
-    }

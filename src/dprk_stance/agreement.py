@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 
+from dprk_stance.fsutil import json_number
 from dprk_stance.stances import LABELS, PROB_COLUMNS
 
 KEY = ["doc_id", "passage", "start", "end"]
@@ -210,7 +211,7 @@ def annotator_agreement(labels: pd.DataFrame) -> dict[str, Any]:
                 "b": b,
                 "items": len(both),
                 "agreement": float((both[a] == both[b]).mean()) if len(both) else None,
-                "cohen_kappa": None if np.isnan(kappa) else kappa,
+                "cohen_kappa": json_number(kappa),
             }
         )
     alpha = None

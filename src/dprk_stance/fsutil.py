@@ -9,11 +9,12 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, SupportsFloat
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,12 +57,11 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def json_number(value: float | None, digits: int | None = None) -> float | None:
+def json_number(value: SupportsFloat | None, digits: int | None = None) -> float | None:
     """``value`` as a plain float for strict JSON (rounded to ``digits`` if given), or None
     where it is missing, NaN or infinite: DVC metrics files and label outputs must parse
-    without NaN, and an undefined figure (a one-article interval) is null, not a number."""
-    import math
-
+    without NaN, and an undefined figure (a one-article interval) is null, not a number.
+    ``value``: a Python or NumPy scalar."""
     if value is None or not math.isfinite(value):
         return None
     return float(value) if digits is None else round(float(value), digits)

@@ -149,7 +149,7 @@ def board_for_set(
                 "b": b,
                 "macro_f1_difference": diff["difference"],
                 "difference_ci": _interval(diff),
-                "bootstrap_p": None if np.isnan(diff["p_value"]) else diff["p_value"],
+                "bootstrap_p": json_number(diff["p_value"]),
                 "mcnemar_p": test["p_value"],
                 "a_only_correct": test["a_only_correct"],
                 "b_only_correct": test["b_only_correct"],
