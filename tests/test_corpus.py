@@ -140,25 +140,33 @@ SUSPICION = [
 ]
 
 
-def test_batch_16_teaches_suspicion_without_a_demand(corpus):
-    """tf-idf (the default ensemble's main member, params.yaml settings) trained on the
-    corpus's train split with batch 16 gives passages of its kind more conservative
-    probability than trained without it."""
+def _tfidf_with_and_without(corpus, batch_file: str, texts: list[str]):
+    """Uncalibrated (n, 4) probabilities for ``texts`` from tf-idf (params.yaml settings)
+    trained on the corpus's train split with, then without, the passages of ``batch_file``."""
     from dprk_stance.models import build_model
     from dprk_stance.stances import LABEL2ID
 
     cfg, _, table = corpus
     train = table[assign_splits(table, cfg) == "train"]
-    batch = train["source"].str.contains("passages-16.jsonl:", regex=False)
-    conservative = LABEL2ID["conservative"]
+    batch = train["source"].str.contains(f"{batch_file}:", regex=False)
 
-    def p_conservative(rows: pd.DataFrame) -> np.ndarray:
+    def probabilities(rows: pd.DataFrame) -> np.ndarray:
         model = build_model("tfidf-logreg", cfg.tfidf_logreg, cfg.seed)
         y = rows["label"].map(LABEL2ID).to_numpy()
         model.fit(rows["text"].tolist(), y, rows["text"].tolist()[:10], y[:10])
-        return model.predict_proba(SUSPICION, calibrated=False)
+        return model.predict_proba(texts, calibrated=False)
 
-    with_batch, without = p_conservative(train), p_conservative(train[~batch])
+    return probabilities(train), probabilities(train[~batch])
+
+
+def test_batch_16_teaches_suspicion_without_a_demand(corpus):
+    """tf-idf (the default ensemble's main member, params.yaml settings) trained on the
+    corpus's train split with batch 16 gives passages of its kind more conservative
+    probability than trained without it."""
+    from dprk_stance.stances import LABEL2ID
+
+    conservative = LABEL2ID["conservative"]
+    with_batch, without = _tfidf_with_and_without(corpus, "passages-16.jsonl", SUSPICION)
     print("p(conservative) with batch 16:", with_batch[:, conservative].round(3))
     print("p(conservative) without it:   ", without[:, conservative].round(3))
     # Only the direction is asserted: when written, 2 of these 4 came out conservative with
@@ -243,22 +251,11 @@ DENIALS = [
 def test_batch_17_teaches_denials(corpus):
     """tf-idf (params.yaml settings) trained on the train split with batch 17 gives these
     denials more probability for their own label than trained without it."""
-    from dprk_stance.models import build_model
     from dprk_stance.stances import LABEL2ID
 
-    cfg, _, table = corpus
-    train = table[assign_splits(table, cfg) == "train"]
-    batch = train["source"].str.contains("passages-17.jsonl:", regex=False)
     gold = np.array([LABEL2ID[label] for label, _ in DENIALS])
     texts = [text for _, text in DENIALS]
-
-    def p_gold(rows: pd.DataFrame) -> np.ndarray:
-        model = build_model("tfidf-logreg", cfg.tfidf_logreg, cfg.seed)
-        y = rows["label"].map(LABEL2ID).to_numpy()
-        model.fit(rows["text"].tolist(), y, rows["text"].tolist()[:10], y[:10])
-        return model.predict_proba(texts, calibrated=False)
-
-    with_batch, without = p_gold(train), p_gold(train[~batch])
+    with_batch, without = _tfidf_with_and_without(corpus, "passages-17.jsonl", texts)
     right_with = (with_batch.argmax(axis=1) == gold).sum()
     right_without = (without.argmax(axis=1) == gold).sum()
     rows = np.arange(len(gold))
