@@ -48,6 +48,8 @@ def test_one_article_has_no_interval_not_a_zero_width_one():
     assert paired["difference"] < 0 and np.isnan(paired["low"]) and np.isnan(paired["p_value"])
     assert format_estimate(0.75, [float("nan"), float("nan")]) == "0.750 [–]"
     assert format_estimate(0.75, [0.5, 1.0]) == "0.750 [0.500, 1.000]"
+    assert format_estimate(0.75, None) == "0.750 [–]"  # null in leaderboard.json
+    assert format_estimate(0.75) == "0.750"  # no interval asked for
 
 
 def test_resamples_keep_articles_whole():

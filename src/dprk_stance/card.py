@@ -28,7 +28,6 @@ from dprk_stance.errors import DprkStanceError
 from dprk_stance.fsutil import read_json, write_text
 from dprk_stance.models.base import CARD_FILE, MODEL_FILE, SUMMARY_FILE
 from dprk_stance.stances import DEFINITIONS, GUIDELINES, LABELS, NO_STANCE
-from dprk_stance.stats import UNDEFINED
 from dprk_stance.stats import format_estimate as fmt
 
 LICENSE = "apache-2.0"  # the project's licence (pyproject.toml), which the models share
@@ -290,8 +289,8 @@ def _evaluation(
     for set_name, row in evaluation.items():
         lines.append(
             f"| {set_name} | {row.get('passages')} ({row.get('stance_passages')}) "
-            f"| {fmt(row.get('macro_f1'), row.get('macro_f1_ci') or UNDEFINED)} "
-            f"| {fmt(row.get('stance_accuracy'), row.get('stance_accuracy_ci') or UNDEFINED)} "
+            f"| {fmt(row.get('macro_f1'), row.get('macro_f1_ci'))} "
+            f"| {fmt(row.get('stance_accuracy'), row.get('stance_accuracy_ci'))} "
             f"| {fmt(row.get('no_stance_recall'))} | {fmt(row.get('confident_stance_precision'))} "
             f"| {fmt(row.get('confident_errors_per_100'), digits=1)} | {fmt(row.get('ece'))} |"
         )

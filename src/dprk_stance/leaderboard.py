@@ -28,7 +28,6 @@ from dprk_stance.metrics import trust_metrics
 from dprk_stance.models.base import SUMMARY_FILE
 from dprk_stance.stances import LABEL2ID, NO_STANCE
 from dprk_stance.stats import (
-    UNDEFINED,
     bootstrap_ci,
     cluster_bootstrap_ratio,
     holm,
@@ -279,12 +278,11 @@ def render_set(set_name: str, entry: dict[str, Any], boot: dict[str, Any]) -> st
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in entry["models"]:
-        precision_ci = r["confident_stance_precision_ci"] or UNDEFINED  # value None: a dash
         lines.append(
-            f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'] or UNDEFINED)} "
-            f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'] or UNDEFINED)} "
+            f"| {r['model']} | {fmt(r['macro_f1'], r['macro_f1_ci'])} "
+            f"| {fmt(r['stance_accuracy'], r['stance_accuracy_ci'])} "
             f"| {fmt(r['no_stance_recall'])} | {fmt(r['stance_flagged_as_no_stance'])} "
-            f"| {fmt(r['confident_stance_precision'], precision_ci)} "
+            f"| {fmt(r['confident_stance_precision'], r['confident_stance_precision_ci'])} "
             f"| {fmt(r['confident_errors_per_100'], digits=1)} | {fmt(r['ece'])} "
             f"| {fmt(r['aurc'])} "
             f"| {_negated(r)} |"
@@ -314,7 +312,7 @@ def _negated(row: dict[str, Any]) -> str:
     """The negation slice's cell: accuracy [CI] (passages), or a dash when not measured."""
     if row.get("negated_stance_passages") is None:
         return "–"
-    ci = row.get("negated_stance_accuracy_ci") or UNDEFINED
+    ci = row.get("negated_stance_accuracy_ci")
     return f"{fmt(row.get('negated_stance_accuracy'), ci)} ({row['negated_stance_passages']})"
 
 

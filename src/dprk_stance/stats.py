@@ -17,7 +17,7 @@ import numpy as np
 from dprk_stance.stances import LABELS
 
 Metric = Callable[[np.ndarray, np.ndarray], float]
-UNDEFINED = (None, None)  # an interval that cannot be estimated: format_estimate shows [–]
+_NO_INTERVAL = object()  # format_estimate without an interval column
 
 
 def macro_f1(y_true: np.ndarray, y_pred: np.ndarray, n_labels: int = len(LABELS)) -> float:
@@ -212,14 +212,15 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted.tolist()
 
 
-def format_estimate(value: Any, ci: Any = None, digits: int = 3) -> str:
+def format_estimate(value: Any, ci: Any = _NO_INTERVAL, digits: int = 3) -> str:
     """A figure for a Markdown table: ``0.912``, or ``0.912 [0.880, 0.940]`` with its
     interval ``ci`` (low, high); an en dash for a missing or NaN value, and ``[–]`` for an
-    undefined interval (fewer than two articles to resample)."""
+    interval that is None or has a missing or NaN bound (undefined: fewer than two
+    articles to resample; ``leaderboard.json`` stores it as null)."""
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    if not ci:
+    if ci is _NO_INTERVAL:
         return f"{value:.{digits}f}"
-    if any(bound is None or np.isnan(bound) for bound in ci):
+    if ci is None or any(bound is None or np.isnan(bound) for bound in ci):
         return f"{value:.{digits}f} [–]"
     return f"{value:.{digits}f} [{ci[0]:.{digits}f}, {ci[1]:.{digits}f}]"
