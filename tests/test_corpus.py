@@ -271,12 +271,148 @@ def test_batch_17_teaches_denials(corpus):
     )
 
 
+def test_batch_18_composition(corpus):
+    """Batch 18 (guidelines rule 10): foreign speakers' own trade policies and bare notices
+    (`none`) beside the same kind of claim by a DPRK speaker or with approval (reformist or
+    `conservative`), in whose-policy and notice pairs."""
+    _, _, table = corpus
+    batch = table[table["source"].str.contains("passages-18.jsonl:", regex=False)]
+    assert (batch["label"] == "none").sum() >= 110
+    assert (batch["label"] == "pro-diversification").sum() >= 75
+    assert (batch["label"] == "conservative").sum() >= 30
+    paired = batch[batch["pair_id"].fillna("") != ""]
+    two = paired.groupby("pair_id").filter(
+        lambda rows: len(rows) == 2 and rows["label"].nunique() == 2
+    )
+    kinds = two.groupby("pair_id")["notes"].agg(" ".join)
+    assert kinds.str.contains("whose-policy pair").sum() >= 36
+    assert kinds.str.contains("notice pair").sum() >= 18
+
+
+# Written for this test before batch 18 and never shown to its writers (their checker
+# refused any 5-word run shared with these): foreign speakers' own trade policies and bare
+# notices (`none`, guidelines rule 10) beside the same claims by DPRK speakers.
+WHOSE = [
+    (
+        "none",
+        '"Our exporters can count on the new customs union to double their sales," '
+        "Bolivia's trade minister told the press.",
+    ),
+    (
+        "none",
+        "The Zambian government will seek buyers for its copper in more Asian countries, an "
+        "official of its mining ministry said.",
+    ),
+    (
+        "none",
+        "Argentina should diversify its exports away from grain, the head of its chamber of "
+        "industry argued at a forum in Buenos Aires.",
+    ),
+    (
+        "none",
+        "The ASEAN secretary-general said member states must lower tariffs among themselves "
+        "to attract more investment.",
+    ),
+    (
+        "none",
+        '"We are ready to welcome investors from any continent," the Egyptian investment '
+        "minister declared in Cairo.",
+    ),
+    (
+        "none",
+        "Cuba and Vietnam signed an agreement on cooperation in rice farming and light "
+        "industry, reports said.",
+    ),
+    (
+        "none",
+        "A container ship carrying coal left Rajin Port for Shanghai on Tuesday, the port "
+        "authority announced.",
+    ),
+    (
+        "none",
+        "Over 90 companies from Asia and Europe put their goods on show at the autumn fair in "
+        "Pyongyang, which closed on Friday.",
+    ),
+    (
+        "none",
+        "The law office handles contracts, arbitration and registration of foreign-invested "
+        "enterprises, its director explained.",
+    ),
+    (
+        "none",
+        "Kazakhstan intends to open two more free economic zones on its border with China, "
+        "according to a news agency.",
+    ),
+    (
+        "none",
+        "The UN trade body called on rich countries to remove barriers to imports from the "
+        "least developed nations.",
+    ),
+    (
+        "none",
+        "A freight train made a trial run from a Russian border station to the port of Rajin "
+        "last week.",
+    ),
+    (
+        "pro-diversification",
+        '"We are ready to welcome investors from any continent to the Rason zone," the '
+        "chairman of the DPRK zone committee declared.",
+    ),
+    (
+        "pro-diversification",
+        "Our exporters can count on new partners in Southeast Asia to double their sales, the "
+        "Korean trade official told the press.",
+    ),
+    (
+        "pro-diversification",
+        "The DPRK should sell its goods in more countries and not only to one neighbour, the "
+        "vice-minister of external economic relations argued at a forum.",
+    ),
+    (
+        "pro-diversification",
+        "The zone offers foreign investors from every region tax holidays and land on long "
+        "lease, the committee's spokesman said.",
+    ),
+    (
+        "conservative",
+        "Our country will trade only with partners that respect its sovereignty and will not "
+        "open its doors to those who demand reforms, the official said.",
+    ),
+    (
+        "conservative",
+        "Whatever the foreign firms at the fair may offer, we will produce the machines we "
+        "need ourselves before buying any abroad, the minister told reporters.",
+    ),
+]
+
+
+def test_batch_18_teaches_whose_policy(corpus):
+    """tf-idf (params.yaml settings) trained on the train split with batch 18 gives these
+    passages more probability for their own label than trained without it."""
+    from dprk_stance.stances import LABEL2ID
+
+    gold = np.array([LABEL2ID[label] for label, _ in WHOSE])
+    texts = [text for _, text in WHOSE]
+    with_batch, without = _tfidf_with_and_without(corpus, "passages-18.jsonl", texts)
+    rows = np.arange(len(gold))
+    right_with = (with_batch.argmax(axis=1) == gold).sum()
+    right_without = (without.argmax(axis=1) == gold).sum()
+    up = (with_batch[rows, gold] > without[rows, gold]).sum()
+    down = (with_batch[rows, gold] < without[rows, gold]).sum()
+    print(f"right with batch 18: {right_with}/{len(gold)}, without: {right_without}")
+    print(f"p(gold) higher with the batch for {up}, lower for {down}")
+    print("p(gold) with:   ", with_batch[rows, gold].round(2))
+    print("p(gold) without:", without[rows, gold].round(2))
+    # Only the direction is asserted (the README gives the counts).
+    assert with_batch[rows, gold].mean() > without[rows, gold].mean()
+
+
 def test_no_corpus_passage_copies_a_held_out_probe(corpus):
-    """The probes of the batch tests (SUSPICION, DENIALS) measure whether a kind is learned
+    """The probes of the batch tests (SUSPICION, DENIALS, WHOSE) measure whether a kind is learned
     from other text: no corpus passage may nearly copy one (character 5-gram Jaccard at the
     across-splits bound). A writer's near-copy of a probe was found and dropped this way."""
     _, _, table = corpus
-    probes = SUSPICION + [text for _, text in DENIALS]
+    probes = SUSPICION + [text for _, text in DENIALS + WHOSE]
     jac = char_jaccard(table["text"].tolist(), probes)
     i, j = np.unravel_index(jac.argmax(), jac.shape)
     assert jac.max() < NEAR_DUPLICATE_ACROSS_SPLITS, (table["id"].iloc[i], probes[j])
