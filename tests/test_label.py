@@ -523,6 +523,44 @@ def test_output_inside_the_input_folder_is_never_read_back(docs, tfidf, tmp_path
     assert pd.read_json(third.out, lines=True)["doc_id"].eq("a.txt").all()
 
 
+@pytest.mark.parametrize("fmt", [".csv", ".jsonl", ".parquet"])
+def test_a_copied_output_without_its_report_is_not_read_as_documents(tfidf, tmp_path, fmt):
+    """A run's passages and summary copied into an input folder without their .run.json
+    were read as documents: the model's own rows labelled again, under the ids of the real
+    files. They are recognised by their columns and skipped, named; named as an input
+    themselves they are still read."""
+    first = tmp_path / "first"
+    first.mkdir()
+    (first / "a.txt").write_text("\n\n".join(PARAS), encoding="utf-8")
+    done = label_documents([first], tfidf, tmp_path / "runs" / f"out{fmt}", QUIET)
+    folder = tmp_path / "issue"
+    folder.mkdir()
+    (folder / "a.txt").write_text("\n\n".join(PARAS), encoding="utf-8")
+    for path in (done.out, done.summary):  # copied without out.run.json
+        (folder / path.name).write_bytes(path.read_bytes())
+    again = label_documents([folder], tfidf, tmp_path / "again.csv", QUIET)
+    assert again.documents == 1 and not again.failures
+    skipped = {Path(line.split(": ")[0]).name for line in again.ignored if "copy" in line}
+    assert skipped == {done.out.name, done.summary.name}
+    assert pd.read_csv(again.out)["doc_id"].eq("a.txt").all()
+    # named as an input, the same file is read (its rows have a text column)
+    named = label_documents([folder / done.out.name], tfidf, tmp_path / "named.csv", QUIET)
+    assert named.documents >= 1
+
+
+def test_the_output_signatures_match_the_output_columns():
+    """readers recognises copied outputs by columns it cannot import from label (label
+    imports readers): every signature must stay inside the columns label writes."""
+    from dprk_stance.readers import LABEL_OUTPUT_SIGNATURES
+
+    passages, summary = LABEL_OUTPUT_SIGNATURES
+    assert passages <= set(label_module.PASSAGE_COLUMNS) and summary <= set(
+        label_module.SUMMARY_COLUMNS
+    )
+    assert not passages <= set(label_module.SUMMARY_COLUMNS)
+    assert not summary <= set(label_module.PASSAGE_COLUMNS)
+
+
 def test_furniture_is_counted_not_labelled(tfidf, tmp_path):
     """Kind 4: a footnote came out `conservative` at 0.96; bylines, headings and tables of
     contents were labelled too."""

@@ -99,6 +99,15 @@ STDIN_SOURCE = "<stdin>"
 STDIN_ID = "stdin"
 _CSV_FIELD_LIMIT = 2**31 - 1  # the default (128 KiB) is shorter than some long documents
 _RUN_REPORT_SUFFIX = ".run.json"
+# Columns that a dprk-stance label run's passages output, or its summary, has all of and a
+# corpus or document table does not: a copy of such an output without its .run.json
+# (moved, downloaded, dropped into an input folder) is recognised by them and not read as
+# documents, which would label the model's own rows again under the same document ids.
+# tests/test_label.py checks them against label.PASSAGE_COLUMNS and SUMMARY_COLUMNS.
+LABEL_OUTPUT_SIGNATURES = (
+    frozenset({"model_sha256", "relevance", "off_topic", "no_stance", "uncertain"}),
+    frozenset({"share_uncertain", "mean_confidence", "skipped_fragments"}),
+)
 
 # A block of a structured document: ("body", text) or (furniture kind, text).
 Block = tuple[str, str]
@@ -433,6 +442,12 @@ def _walk(
     for file in sorted(candidates, key=lambda p: p.relative_to(root).parts):
         if _resolved(file) in outputs:
             skip(str(file), "an output of a dprk-stance label run")
+        elif _is_label_output(file):
+            skip(
+                str(file),
+                "a copy of a dprk-stance label output (its columns); name the file itself "
+                "to read it as input",
+            )
         elif file.parent == root and file.name == METADATA_SIDECAR and _is_sidecar(file):
             sidecar = file
             skip(str(file), "metadata sidecar (date/journal/title per file)")
@@ -467,6 +482,40 @@ def _earlier_outputs(report: Path) -> set[str]:
         if Path(name).is_absolute():
             found.add(_resolved(name))
     return found
+
+
+def _is_label_output(path: Path) -> bool:
+    """Whether a table file's columns are those of a label run's output
+    (``LABEL_OUTPUT_SIGNATURES``); False for any other file, or one that cannot be read
+    (reading it later reports why)."""
+    columns = _table_columns(path)
+    return any(signature <= columns for signature in LABEL_OUTPUT_SIGNATURES)
+
+
+def _table_columns(path: Path) -> set[str]:
+    """The column names of a .csv (its header), .jsonl/.jsonl.gz (the first line's keys) or
+    .parquet (its schema); empty for other files and for what cannot be read."""
+    suffix = suffix_of(path)
+    try:
+        if suffix == ".csv":
+            with open(path, "rb") as raw:
+                encoding = _sniff_bom(raw) or "utf-8-sig"
+                text = io.TextIOWrapper(raw, encoding, newline="")
+                return {h.strip() for h in next(csv.reader(text), [])}
+        if suffix in (".jsonl", ".jsonl.gz"):
+            opener: Callable[..., Any] = gzip.open if suffix == ".jsonl.gz" else open
+            with opener(path, "rb") as raw:
+                encoding = _sniff_bom(raw) or "utf-8-sig"
+                first = next(io.TextIOWrapper(raw, encoding), "")
+            record = json.loads(first) if first.strip() else None
+            return set(record) if isinstance(record, dict) else set()
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return set(pq.read_schema(path).names)
+    except (OSError, UnicodeDecodeError, csv.Error, ValueError, EOFError, zlib.error):
+        return set()  # pyarrow's ArrowInvalid (not a parquet file) is a ValueError
+    return set()
 
 
 def _is_sidecar(path: Path) -> bool:
