@@ -274,9 +274,8 @@ def read_metadata_sidecar(path: str | Path, *, warn: bool = True) -> dict[str, d
     Raises ``InputError`` naming the file and row for an unreadable sidecar, a missing
     ``file`` column or a file named twice. Logs a warning naming the file, row and value,
     and leaves the value out, for a date that is not one (``2016-13-45``) and a year that
-    is not one, and for a row with values but no file name. A year contradicting the row's
-    date is kept here and settled, with the other sources of the file's date, when the file
-    is read (``resolve_metadata``: the year follows the date, with a warning).
+    is not one; a year contradicting the row's date gives way to it (the year follows the
+    date), with a warning; a row with values but no file name is a warning too.
     """
     source = os.fspath(path)
     say = log.warning if warn else _quiet
@@ -304,6 +303,19 @@ def read_metadata_sidecar(path: str | Path, *, warn: bool = True) -> dict[str, d
             if name in table:
                 raise InputError(source, row, f"file {name!r} listed twice")
             values = _checked_when(values, f"{source}, row {row}", f" (for {name!r})", say)
+            date, year = values.get("date"), values.get("year")
+            if date is not None and year is not None and year != date[:4]:
+                say(
+                    "%s, row %d: year %s contradicts date %s (for %r); year %s used: the year "
+                    "follows the date",
+                    source,
+                    row,
+                    year,
+                    date,
+                    name,
+                    date[:4],
+                )
+                del values["year"]
             table[name] = {**values, _SIDECAR_PATH: source, _SIDECAR_ROW: str(row)}
     except csv.Error as exc:
         raise InputError(source, None, f"malformed CSV ({exc})") from None
