@@ -15,7 +15,7 @@ from conftest import REPO
 
 pytestmark = pytest.mark.e2e
 
-E2E_BATCHES = ("07", "08", "09", "10")  # data/raw/passages-NN.jsonl copied into the project
+E2E_BATCHES = ("01", "07", "08", "09", "10")  # data/raw/passages-NN.jsonl copied into the project
 
 
 def _env() -> dict[str, str]:
@@ -52,9 +52,10 @@ def repo(tmp_path_factory, tiny_bert):
     for name in ("dvc.yaml", "params.yaml"):
         shutil.copy(REPO / name, repo / name)
     shutil.copytree(REPO / "src", repo / "src", ignore=shutil.ignore_patterns("__pycache__"))
-    # Four of the corpus's batches (1,469 passages, all four labels and every
-    # register): the pipeline's mechanics, not the corpus, are under test here, and the
-    # whole corpus made this fixture 55 s slower (tests/test_corpus.py checks the corpus)
+    # Five of the corpus's batches (1,649 passages, all four labels; batch 01 has no
+    # register or pair_id, as first-edition rows): the pipeline's mechanics, not the corpus,
+    # are under test here, and the whole corpus made this fixture about 55 s slower
+    # (tests/test_corpus.py checks the corpus)
     (repo / "data" / "raw").mkdir(parents=True)
     for batch in E2E_BATCHES:
         shutil.copy(REPO / "data" / "raw" / f"passages-{batch}.jsonl", repo / "data" / "raw")

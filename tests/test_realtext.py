@@ -27,6 +27,17 @@ def _stories(n: int) -> list[dict]:
     ]
 
 
+def test_strata_ignore_case():
+    """The strata patterns are searched in lower-cased text (speed), so they must be lower
+    case themselves; upper-case text still falls in its stratum."""
+    for pattern in (realtext._POLICY, realtext._ECONOMY, realtext._STRONG):
+        assert pattern.pattern == pattern.pattern.lower()
+    assert realtext.stratum("JOINT VENTURES in the RASON zone grew.") == "policy"
+    assert realtext.stratum("The Steel Works raised PRODUCTION.") == "economy"
+    assert realtext.stratum("EXPORTS of coal rose.", realtext.ROUND_2) == "strong"
+    assert realtext.stratum("A delegation arrived on Monday.") == "other"
+
+
 def test_training_sample_avoids_gold_stories_and_earlier_rounds(tmp_path, monkeypatch):
     archive = write_archive(tmp_path / "kcna.jsonl.gz", _stories(12))
     rounds = (("t1", {"policy": 0, "economy": 0, "other": 3}, 1), ("t2", {"other": 50}, 2))

@@ -303,6 +303,9 @@ def read_metadata_sidecar(path: str | Path, *, warn: bool = True) -> dict[str, d
             if name in table:
                 raise InputError(source, row, f"file {name!r} listed twice")
             values = _checked_when(values, f"{source}, row {row}", f" (for {name!r})", say)
+            # Settled here, not left to resolve_metadata: for a row file the record's own
+            # date comes first there, and the sidecar's year would then be taken as
+            # agreeing with it although this row contradicts itself.
             date, year = values.get("date"), values.get("year")
             if date is not None and year is not None and year != date[:4]:
                 say(

@@ -37,6 +37,7 @@ _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 
 # Strata for sampling. Stance-bearing talk about trade, zones and management is rare in the
 # archive, so those stories are drawn first; the rest keeps the no-stance side realistic.
+# Lower case only: ``stratum`` searches the lower-cased text (tests/test_realtext.py).
 _POLICY = re.compile(
     r"foreign trade|joint venture|economic management|self-supporting|economic zone|"
     r"rason|investment|external economic|trade fair|tourism|economic cooperation|"
@@ -105,7 +106,8 @@ def stratum(text: str, strata: dict[str, int] | None = None) -> str:
     instrument) or ``other``.
     """
     # The patterns are lower case and searched in the lower-cased text: the same strata as
-    # re.IGNORECASE on the whole KCNA archive (all 125,518 paragraphs), three times faster.
+    # re.IGNORECASE on the whole KCNA archive (all 125,518 paragraphs), three times faster;
+    # only letters whose lower case is not their case-folded form ("İ", "ſ") differ.
     text = text.lower()
     if strata is not None and "strong" in strata:
         return "strong" if _STRONG.search(text) else "other"
