@@ -534,13 +534,8 @@ def _table_columns(path: Path) -> set[str]:
 
 
 def _is_sidecar(path: Path) -> bool:
-    try:
-        with open(path, "rb") as raw:
-            encoding = _sniff_bom(raw) or "utf-8-sig"
-            header = next(csv.reader(io.TextIOWrapper(raw, encoding, newline="")), [])
-    except (OSError, UnicodeDecodeError, csv.Error):
-        return False
-    return "file" in [h.strip() for h in header]
+    """Whether a folder's ``METADATA_SIDECAR``-named file is a sidecar (a ``file`` column)."""
+    return "file" in _table_columns(path)
 
 
 def _read_stdin(stream: TextIO) -> Iterator[_Result]:
