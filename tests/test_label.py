@@ -181,6 +181,17 @@ def test_bad_file_among_good_ones(docs, tfidf, tmp_path, capsys):
     assert set(rows["source"].map(lambda s: Path(s).name)) == {"a.txt", "broken.jsonl"}
     failures = [json.loads(x) for x in output_paths(out)["failures"].read_text().splitlines()]
     assert len(failures) == 2
+    outputs = json.loads(output_paths(out)["report"].read_text())["outputs"]
+    assert outputs["failures"] == str(output_paths(out)["failures"])
+
+
+def test_the_run_report_names_only_the_files_written(docs, tfidf, tmp_path):
+    """Without failures no failures file is written, and the run report does not name one."""
+    out = tmp_path / "out.csv"
+    label_documents([docs / "a.txt"], tfidf, out, QUIET)
+    outputs = json.loads(output_paths(out)["report"].read_text())["outputs"]
+    assert "failures" not in outputs and not output_paths(out)["failures"].exists()
+    assert all(Path(path).is_file() for path in outputs.values())
 
 
 def test_resume_after_interruption_gives_the_same_rows(docs, tfidf, tmp_path, monkeypatch):
@@ -453,7 +464,9 @@ def test_no_stance_signal_in_every_output_format(trained, tmp_path, suffix):
         encoding="utf-8",
     )
     model = Path(trained.paths.models_dir) / "tfidf-logreg"
-    out = label_documents([doc], model, tmp_path / f"o{suffix}", QUIET).out
+    result = label_documents([doc], model, tmp_path / f"o{suffix}", QUIET)
+    out = result.out
+    assert result.no_stance == 1
     rows = {
         ".csv": pd.read_csv,
         ".jsonl": lambda p: pd.read_json(p, lines=True),
@@ -462,6 +475,7 @@ def test_no_stance_signal_in_every_output_format(trained, tmp_path, suffix):
     assert {"p_none", "no_stance", "stance", "uncertain"} <= set(rows.columns)
     assert rows["label"].tolist() == ["none", "pro-diversification"]
     assert rows["no_stance"].astype(bool).tolist() == [True, False]
+    assert result.uncertain == rows["uncertain"].astype(bool).sum() >= 1  # no stance counts
     summary = {
         ".csv": pd.read_csv,
         ".jsonl": lambda p: pd.read_json(p, lines=True),

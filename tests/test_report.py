@@ -420,3 +420,24 @@ def test_a_period_of_one_document_has_no_interval(tmp_path):
     assert two["low"].notna().any()
     assert any("single document" in note for note in result.notes)
     assert "[--]" in (tmp_path / "r" / "tables" / "shares.tex").read_text(encoding="utf-8")
+
+
+def test_a_chart_breaks_its_lines_across_periods_without_documents(tmp_path, monkeypatch):
+    """Kind: the line chart joined March to July straight across three empty months, as if
+    they had been measured. A period without documents is a gap (NaN) in every series."""
+    import dprk_stance.plotting as plotting
+
+    drawn = []
+    real = plotting.series_panels
+    monkeypatch.setattr(
+        plotting, "series_panels", lambda panels, **kw: drawn.append(panels) or real(panels, **kw)
+    )
+    frame = synthetic_run(docs_per_month=3, per_doc=4)
+    frame = frame[frame["date"].str[:7].isin(["2011-01", "2011-02", "2011-03", "2011-07"])]
+    path = tmp_path / "run.csv"
+    frame.to_csv(path, index=False)
+    build_report([path], tmp_path / "r", ReportOptions(period="month"))
+    panel = drawn[0]["all sources"]
+    assert [x.strftime("%Y-%m") for x in panel["x"]] == [f"2011-{m:02d}" for m in range(1, 8)]
+    for estimate, _, _ in panel["series"].values():
+        assert np.isnan(estimate[3:6]).all() and not np.isnan(estimate[[0, 1, 2, 6]]).any()

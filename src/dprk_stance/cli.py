@@ -56,7 +56,8 @@ def _cmd_label(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print(
         f"labelled {result.passages} passages in {result.documents} documents "
-        f"({result.passages_per_s:.1f} passages/s; {result.uncertain} uncertain; "
+        f"({result.passages_per_s:.1f} passages/s; {result.uncertain} uncertain, "
+        f"{result.no_stance} of them for no stance; "
         f"{result.skipped_fragments} skipped as furniture or debris"
         + (
             f"; resumed after {result.resumed_documents} documents"

@@ -94,6 +94,7 @@ SUMMARY_COLUMNS = (
 _RESUMED_COUNTS = (
     "passages",
     "uncertain",
+    "no_stance",
     "skipped_fragments",
     "skipped_chars",
     "merged_fragments",
@@ -111,6 +112,8 @@ class LabelResult:
     documents: int = 0
     passages: int = 0
     uncertain: int = 0
+    # Passages flagged no stance; they are counted in ``uncertain`` too.
+    no_stance: int = 0
     skipped_fragments: int = 0
     skipped_chars: int = 0
     merged_fragments: int = 0
@@ -545,7 +548,13 @@ def _score_and_write(
             passages_fh,
             summary_fh,
         )
-        account(result, assessed.document, assessed.segmentation, assessed.uncertain)
+        account(
+            result,
+            assessed.document,
+            assessed.segmentation,
+            assessed.uncertain,
+            assessed.summary["no_stance"],
+        )
 
 
 def write_assessed(
@@ -557,11 +566,15 @@ def write_assessed(
     summary_fh.write(summary_line + "\n")
 
 
-def account(result: LabelResult, document: Document, seg: Segmentation, uncertain: int) -> None:
-    """Add one written document to the run's counts (documents, passages, skipped, ...)."""
+def account(
+    result: LabelResult, document: Document, seg: Segmentation, uncertain: int, no_stance: int
+) -> None:
+    """Add one written document to the run's counts (documents, passages, uncertain and
+    no-stance passages, skipped, ...)."""
     result.documents += 1
     result.passages += len(seg.passages)
     result.uncertain += uncertain
+    result.no_stance += no_stance
     result.skipped_fragments += seg.skipped_fragments
     result.skipped_chars += seg.skipped_chars
     result.merged_fragments += seg.merged_fragments
@@ -611,7 +624,9 @@ def finalise(
         "run": run_key,
         "citation": {**citation, "labelled_at": utc_now()},
         "outputs": {
-            k: str(v) for k, v in paths.items() if not k.startswith("work") and k != "progress"
+            k: str(v)
+            for k, v in paths.items()
+            if not k.startswith("work") and k != "progress" and (k != "failures" or failures)
         },
     }
     write_json(paths["report"], report)

@@ -405,7 +405,9 @@ def _drive(
                 seg = _segmentation(row["segmentation"])
                 lines = row["passages"].split("\n") if row["passages"] else []
                 write_assessed(lines, row["summary"], passages_fh, summary_fh)
-                account(result, document, seg, row["uncertain"])
+                account(
+                    result, document, seg, row["uncertain"], json.loads(row["summary"])["no_stance"]
+                )
                 state["documents_done"] += 1
                 state["cursor"] = [row["unit"], row["index"]]
                 since_checkpoint += len(lines)

@@ -300,6 +300,16 @@ def assign_periods(passages: pd.DataFrame, period: str) -> pd.Series:
     return labels
 
 
+def calendar_periods(periods: Sequence[str], period: str) -> list[str]:
+    """Every calendar period from the first to the last of ``periods`` (sorted labels as
+    made by ``assign_periods``), those without documents included, so that a chart shows a
+    gap as a gap. ``["all"]`` (no dates) is returned as it is."""
+    if list(periods) in ([], ["all"]):
+        return list(periods)
+    span = pd.period_range(periods[0], periods[-1], freq=_FREQ[period])
+    return [str(p) for p in span]
+
+
 def _period_start(label: str, period: str) -> pd.Timestamp:
     return pd.Period(label, freq=_FREQ[period]).start_time
 
@@ -810,19 +820,17 @@ def _write_figures(
 ) -> list[Path]:
     from dprk_stance.plotting import counts_bars, series_panels
 
-    def x_axis() -> list[Any]:
-        if periods == ["all"]:
-            return ["all"]
-        return [_period_start(p, period) for p in periods]
-
-    x = x_axis()
+    timeline = calendar_periods(periods, period)
+    x = ["all"] if timeline == ["all"] else [_period_start(p, period) for p in timeline]
     breaks = [_period_start(t["period"], period) for t in turning] if periods != ["all"] else []
 
     def panel(scope: str, measure: str, names: Sequence[str]) -> dict[str, Any]:
         part = shares[(shares["scope"] == scope) & (shares["measure"] == measure)]
         series = {}
         for name in names:
-            rows = part[part["category"] == name].set_index("period").reindex(periods)
+            # a period without documents is NaN, so the line breaks there instead of
+            # joining the periods on either side as if the gap had been measured
+            rows = part[part["category"] == name].set_index("period").reindex(timeline)
             series[name] = tuple(rows[c].astype(float).to_numpy() for c in ("share", "low", "high"))
         return {"x": x, "series": series}
 
@@ -843,9 +851,9 @@ def _write_figures(
         breaks=breaks,
     )
     overall = shares[(shares["scope"] == "all sources") & (shares["measure"] == MEASURES[0])]
-    totals = overall.drop_duplicates("period").set_index("period").reindex(periods)
+    totals = overall.drop_duplicates("period").set_index("period").reindex(timeline)
     figures += counts_bars(
-        periods,
+        timeline,
         {
             "passages": totals["total"].fillna(0).astype(int).tolist(),
             "documents": totals["documents"].fillna(0).astype(int).tolist(),
