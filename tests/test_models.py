@@ -310,3 +310,44 @@ def test_a_tfidf_model_saved_before_char_ngrams_loads_with_words_only(tmp_path):
     model = load_model(copy)
     assert model.params.char_ngram_range == () and model.char_vectorizer is None
     assert model.predict_proba(TEXTS).shape == (len(TEXTS), len(LABELS))
+
+
+def test_setfit_never_unpickles_a_head_found_beside_its_backbone(tiny_bert, tmp_path, monkeypatch):
+    """SetFitModel.from_pretrained joblib-loads a model_head.pkl in the backbone folder; the
+    setfit model builds its head itself, and its backbone loads from safetensors only."""
+    import dataclasses
+    import shutil
+
+    import joblib
+    import torch
+    from conftest import REPO
+    from transformers import AutoModel
+
+    from dprk_stance.config import Config
+    from dprk_stance.models import build_model
+
+    backbone = tmp_path / "backbone"
+    shutil.copytree(tiny_bert, backbone)
+    (backbone / "model_head.pkl").write_bytes(b"not to be unpickled")
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a pickle was loaded")
+
+    monkeypatch.setattr(joblib, "load", refuse)
+    params = Config.load(REPO / "params.yaml").setfit
+    params = dataclasses.replace(params, backbone=str(backbone), max_length=32, max_steps=1)
+    texts = [*TEXTS, "The plant reported its output for the quarter."]
+    y = np.arange(4)
+    model = build_model("setfit", params, 0)
+    model.checkpoint_dir = tmp_path / "ckpt"
+    model.fit(texts, y, texts, y)
+    assert model.predict_proba(texts).shape == (4, 4)
+
+    pickled = tmp_path / "pickled"  # the same weights as a torch pickle only
+    shutil.copytree(tiny_bert, pickled)
+    torch.save(AutoModel.from_pretrained(tiny_bert).state_dict(), pickled / "pytorch_model.bin")
+    (pickled / "model.safetensors").unlink()
+    with pytest.raises(OSError):
+        build_model("setfit", dataclasses.replace(params, backbone=str(pickled)), 0).fit(
+            texts, y, texts, y
+        )

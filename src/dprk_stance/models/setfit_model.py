@@ -63,7 +63,9 @@ class SetFitStanceModel(SavedEncoderMixin, StanceModel):
         dev_y: np.ndarray,
     ) -> dict[str, Any]:
         from datasets import Dataset
+        from sentence_transformers import SentenceTransformer
         from setfit import SetFitModel, Trainer, TrainingArguments
+        from sklearn.linear_model import LogisticRegression
 
         p = self.params
         head = {
@@ -72,7 +74,13 @@ class SetFitStanceModel(SavedEncoderMixin, StanceModel):
             "random_state": self.seed,
             "class_weight": None if p.class_weight == "none" else p.class_weight,
         }
-        model = SetFitModel.from_pretrained(resolve_backbone(p.backbone), head_params=head)
+        # Built from its parts, not with SetFitModel.from_pretrained: that unpickles a
+        # model_head.pkl found in the backbone folder (joblib) and logs that the head starts
+        # untrained, which is the intent here. The body loads safetensors weights only.
+        body = SentenceTransformer(
+            resolve_backbone(p.backbone), device="cpu", model_kwargs={"use_safetensors": True}
+        )
+        model = SetFitModel(model_body=body, model_head=LogisticRegression(**head))
         args = TrainingArguments(
             output_dir=str(self.checkpoint_dir or Path(".cache/checkpoints/_tmp_setfit")),
             batch_size=p.batch_size,
@@ -147,5 +155,7 @@ class SetFitStanceModel(SavedEncoderMixin, StanceModel):
             return
         from sentence_transformers import SentenceTransformer
 
-        self.encoder = SentenceTransformer(str(path / "encoder"), device="cpu")
+        self.encoder = SentenceTransformer(
+            str(path / "encoder"), device="cpu", model_kwargs={"use_safetensors": True}
+        )
         self.encoder.max_seq_length = self.params.max_length
