@@ -3,6 +3,7 @@
 import json
 import re
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -159,6 +160,44 @@ def _tfidf_with_and_without(corpus, batch_file: str, texts: list[str]):
     return probabilities(train), probabilities(train[~batch])
 
 
+class ProbeShift(NamedTuple):
+    """How a batch moves tf-idf on a held-out probe: right answers and mean probability of
+    the gold label with and without the batch, and how many probes went up or down."""
+
+    right_with: int
+    right_without: int
+    up: int
+    down: int
+    mean_with: float
+    mean_without: float
+
+
+def _probe_shift(corpus, batch_file: str, probes: list[tuple[str, str]]) -> ProbeShift:
+    """Compare tf-idf trained with and without ``batch_file`` on (label, text) probes, and
+    print the counts (``pytest -s``) that the README and the closing notes quote."""
+    from dprk_stance.stances import LABEL2ID
+
+    gold = np.array([LABEL2ID[label] for label, _ in probes])
+    with_batch, without = _tfidf_with_and_without(corpus, batch_file, [t for _, t in probes])
+    rows = np.arange(len(gold))
+    p_with, p_without = with_batch[rows, gold], without[rows, gold]
+    shift = ProbeShift(
+        int((with_batch.argmax(axis=1) == gold).sum()),
+        int((without.argmax(axis=1) == gold).sum()),
+        int((p_with > p_without).sum()),
+        int((p_with < p_without).sum()),
+        float(p_with.mean()),
+        float(p_without.mean()),
+    )
+    print(
+        f"{batch_file}: right with the batch {shift.right_with}/{len(gold)}, "
+        f"without {shift.right_without}; p(gold) up for {shift.up}, down for {shift.down}"
+    )
+    print("p(gold) with:   ", p_with.round(2))
+    print("p(gold) without:", p_without.round(2))
+    return shift
+
+
 def test_batch_16_teaches_suspicion_without_a_demand(corpus):
     """tf-idf (the default ensemble's main member, params.yaml settings) trained on the
     corpus's train split with batch 16 gives passages of its kind more conservative
@@ -251,24 +290,9 @@ DENIALS = [
 def test_batch_17_teaches_denials(corpus):
     """tf-idf (params.yaml settings) trained on the train split with batch 17 gives these
     denials more probability for their own label than trained without it."""
-    from dprk_stance.stances import LABEL2ID
-
-    gold = np.array([LABEL2ID[label] for label, _ in DENIALS])
-    texts = [text for _, text in DENIALS]
-    with_batch, without = _tfidf_with_and_without(corpus, "passages-17.jsonl", texts)
-    right_with = (with_batch.argmax(axis=1) == gold).sum()
-    right_without = (without.argmax(axis=1) == gold).sum()
-    rows = np.arange(len(gold))
-    up = (with_batch[rows, gold] > without[rows, gold]).sum()
-    down = (with_batch[rows, gold] < without[rows, gold]).sum()
-    print(f"right with batch 17: {right_with}/{len(gold)}, without: {right_without}")
-    print(f"p(gold) higher with the batch for {up}, lower for {down}")
-    print("p(gold) with:   ", with_batch[np.arange(len(gold)), gold].round(2))
-    print("p(gold) without:", without[np.arange(len(gold)), gold].round(2))
+    shift = _probe_shift(corpus, "passages-17.jsonl", DENIALS)
     # Only the direction is asserted (the README gives the counts).
-    assert (
-        with_batch[np.arange(len(gold)), gold].mean() > without[np.arange(len(gold)), gold].mean()
-    )
+    assert shift.mean_with > shift.mean_without
 
 
 def test_batch_18_composition(corpus):
@@ -389,31 +413,162 @@ WHOSE = [
 def test_batch_18_teaches_whose_policy(corpus):
     """tf-idf (params.yaml settings) trained on the train split with batch 18 gives these
     passages more probability for their own label than trained without it."""
-    from dprk_stance.stances import LABEL2ID
-
-    gold = np.array([LABEL2ID[label] for label, _ in WHOSE])
-    texts = [text for _, text in WHOSE]
-    with_batch, without = _tfidf_with_and_without(corpus, "passages-18.jsonl", texts)
-    rows = np.arange(len(gold))
-    right_with = (with_batch.argmax(axis=1) == gold).sum()
-    right_without = (without.argmax(axis=1) == gold).sum()
-    up = (with_batch[rows, gold] > without[rows, gold]).sum()
-    down = (with_batch[rows, gold] < without[rows, gold]).sum()
-    print(f"right with batch 18: {right_with}/{len(gold)}, without: {right_without}")
-    print(f"p(gold) higher with the batch for {up}, lower for {down}")
-    print("p(gold) with:   ", with_batch[rows, gold].round(2))
-    print("p(gold) without:", without[rows, gold].round(2))
+    shift = _probe_shift(corpus, "passages-18.jsonl", WHOSE)
     # The direction is asserted, and that no fewer are right (the README gives the counts).
-    assert with_batch[rows, gold].mean() > without[rows, gold].mean()
-    assert right_with >= right_without and up > down
+    assert shift.mean_with > shift.mean_without
+    assert shift.right_with >= shift.right_without and shift.up > shift.down
+
+
+def test_batch_19_composition(corpus):
+    """Batch 19 (guidelines rule 12): statutes, regulations and law explained, with every
+    label in the same legal wording, so that "shall" and the law register stop reading as
+    `conservative` (before it, 118 of the corpus's 214 passages with "shall" were)."""
+    _, _, table = corpus
+    batch = table[table["source"].str.contains("passages-19.jsonl:", regex=False)]
+    shall = batch["text"].str.contains(r"\bshall\b", case=False, regex=True)
+    for label, least in LEAST_PER_LABEL_19.items():
+        assert ((batch["label"] == label) & shall).sum() >= least, label
+    law = table[table["register"] == "law-regulation"]
+    assert law["label"].value_counts(normalize=True).max() < 0.35
+    paired = batch[batch["pair_id"].fillna("") != ""]
+    two = paired.groupby("pair_id").filter(
+        lambda rows: len(rows) == 2 and rows["label"].nunique() == 2
+    )
+    assert two["pair_id"].nunique() >= 75
+
+
+LEAST_PER_LABEL_19 = {
+    "none": 45,
+    "pro-decentralization": 35,
+    "pro-diversification": 35,
+    "conservative": 35,
+}
+
+# Written for this test before batch 19 and never shown to its writers (their checker
+# refused any 5-word run shared with these): one-line statute articles, every label.
+STATUTE = [
+    (
+        "pro-decentralization",
+        "The state shall leave to each enterprise the choice of which goods to make beyond "
+        "its assigned indicators.",
+    ),
+    (
+        "pro-decentralization",
+        "An enterprise shall decide for itself how to divide the income that remains after "
+        "its obligations to the state are met.",
+    ),
+    (
+        "pro-decentralization",
+        "The state shall ensure that factories may hire the workers they need and pay them "
+        "according to the results of their work.",
+    ),
+    (
+        "pro-decentralization",
+        "Farms shall have the right to sell the grain left over after the state's share at "
+        "prices agreed with the buyer.",
+    ),
+    (
+        "pro-decentralization",
+        "In drawing up the national plan, the state shall fix only the main indicators and "
+        "let enterprises plan the rest themselves.",
+    ),
+    (
+        "pro-decentralization",
+        "No ministry shall assign an enterprise indicators beyond those fixed in its contract.",
+    ),
+    (
+        "pro-diversification",
+        "The state shall encourage trade with countries of every region and in every form, "
+        "including processing on commission and compensation trade.",
+    ),
+    (
+        "pro-diversification",
+        "Foreign investors in the economic development zones shall be exempt from customs "
+        "duties on the equipment they bring in for their enterprises.",
+    ),
+    (
+        "pro-diversification",
+        "Provinces shall be entitled to set up development zones of their own and to invite "
+        "investment from abroad.",
+    ),
+    (
+        "pro-diversification",
+        "The state shall open further ports to foreign vessels and simplify the entry of "
+        "foreign business people.",
+    ),
+    (
+        "pro-diversification",
+        "Joint ventures with foreign companies shall be permitted in every branch of the "
+        "economy except those concerning defence.",
+    ),
+    (
+        "conservative",
+        "All foreign trade shall be conducted through the trading bodies the state "
+        "designates, and no enterprise shall sign a contract with a foreign party on its own.",
+    ),
+    (
+        "conservative",
+        "Enterprises shall hand over to the state budget all income earned beyond the plan.",
+    ),
+    (
+        "conservative",
+        "The prices of all goods shall be set by the state price agency alone.",
+    ),
+    (
+        "conservative",
+        "Imports of goods that domestic factories are able to produce shall be restricted.",
+    ),
+    (
+        "conservative",
+        "The state shall direct the economy through a single plan binding on every unit down "
+        "to the workshop.",
+    ),
+    (
+        "none",
+        "The provisions of this chapter shall also apply to institutions under the provincial"
+        " people's committees.",
+    ),
+    (
+        "none",
+        "For the purposes of this regulation, an enterprise means a unit that produces goods "
+        "or provides services under its own name.",
+    ),
+    (
+        "none",
+        "Disputes arising under a contract shall be settled by consultation between the parties.",
+    ),
+    (
+        "none",
+        "The competent agency shall publish the list of standard sizes of building bricks "
+        "each year.",
+    ),
+    (
+        "none",
+        "Violations of the fire safety rules in warehouses shall be punished according to the"
+        " relevant law.",
+    ),
+    (
+        "none",
+        "The annual state budget shall be submitted to the Supreme People's Assembly for "
+        "approval at its spring session.",
+    ),
+]
+
+
+def test_batch_19_teaches_the_statute_register(corpus):
+    """tf-idf (params.yaml settings) trained on the train split with batch 19 gives these
+    articles more probability for their own label than trained without it."""
+    shift = _probe_shift(corpus, "passages-19.jsonl", STATUTE)
+    assert shift.mean_with > shift.mean_without
 
 
 def test_no_corpus_passage_copies_a_held_out_probe(corpus):
-    """The probes of the batch tests (SUSPICION, DENIALS, WHOSE) measure whether a kind is learned
-    from other text: no corpus passage may nearly copy one (character 5-gram Jaccard at the
-    across-splits bound). A writer's near-copy of a probe was found and dropped this way."""
+    """The probes of the batch tests (SUSPICION, DENIALS, WHOSE, STATUTE) measure whether a
+    kind is learned from other text: no corpus passage may nearly copy one (character 5-gram
+    Jaccard at the across-splits bound). A writer's near-copy of a probe was found and
+    dropped this way."""
     _, _, table = corpus
-    probes = SUSPICION + [text for _, text in DENIALS + WHOSE]
+    probes = SUSPICION + [text for _, text in DENIALS + WHOSE + STATUTE]
     jac = char_jaccard(table["text"].tolist(), probes)
     i, j = np.unravel_index(jac.argmax(), jac.shape)
     assert jac.max() < NEAR_DUPLICATE_ACROSS_SPLITS, (table["id"].iloc[i], probes[j])
