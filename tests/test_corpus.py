@@ -410,15 +410,6 @@ WHOSE = [
 ]
 
 
-def test_batch_18_teaches_whose_policy(corpus):
-    """tf-idf (params.yaml settings) trained on the train split with batch 18 gives these
-    passages more probability for their own label than trained without it."""
-    shift = _probe_shift(corpus, "passages-18.jsonl", WHOSE)
-    # The direction is asserted, and that no fewer are right (the README gives the counts).
-    assert shift.mean_with > shift.mean_without
-    assert shift.right_with >= shift.right_without and shift.up > shift.down
-
-
 def test_batch_19_composition(corpus):
     """Batch 19 (guidelines rule 12): statutes, regulations and law explained, with every
     label in the same legal wording, so that "shall" and the law register stop reading as
@@ -555,11 +546,18 @@ STATUTE = [
 ]
 
 
-def test_batch_19_teaches_the_statute_register(corpus):
-    """tf-idf (params.yaml settings) trained on the train split with batch 19 gives these
-    articles more probability for their own label than trained without it."""
-    shift = _probe_shift(corpus, "passages-19.jsonl", STATUTE)
+@pytest.mark.parametrize(
+    ("batch_file", "probes"),
+    [("passages-18.jsonl", WHOSE), ("passages-19.jsonl", STATUTE)],
+    ids=["batch_18_whose_policy", "batch_19_statute_register"],
+)
+def test_batch_teaches_its_probe(corpus, batch_file, probes):
+    """tf-idf (params.yaml settings) trained on the train split with the batch gives its
+    probe passages more probability for their own label than trained without it, and gets
+    no fewer of them right (the README gives the counts)."""
+    shift = _probe_shift(corpus, batch_file, probes)
     assert shift.mean_with > shift.mean_without
+    assert shift.right_with >= shift.right_without and shift.up > shift.down
 
 
 def test_no_corpus_passage_copies_a_held_out_probe(corpus):
