@@ -92,6 +92,7 @@ def assert_same_outputs(local: Path, ray: Path, resumed: int = 0) -> None:
     pd.testing.assert_frame_equal(a["rows"][probs], b["rows"][probs], check_exact=False, atol=1e-6)
     pd.testing.assert_frame_equal(a["summary"], b["summary"], check_exact=False, atol=1e-6)
     assert a["report"] == b["report"]
+    assert a["report"]["no_stance"] == a["summary"]["no_stance"].sum()
     assert a["failures"] == b["failures"]
 
 

@@ -254,6 +254,7 @@ def _schema() -> Any:
             ("passages", pa.string()),  # passage rows, JSON lines
             ("summary", pa.string()),  # the summary row, JSON
             ("uncertain", pa.int64()),
+            ("no_stance", pa.int64()),
         ]
     )
 
@@ -269,6 +270,7 @@ def _row(unit: int, index: int, kind: str, **values: Any) -> dict[str, Any]:
         "passages": "",
         "summary": "",
         "uncertain": 0,
+        "no_stance": 0,
         **values,
     }
 
@@ -368,6 +370,7 @@ class _Scorer:
             row["passages"] = "\n".join(json.dumps(r, ensure_ascii=False) for r in assessed.rows)
             row["summary"] = json.dumps(assessed.summary, ensure_ascii=False)
             row["uncertain"] = assessed.uncertain
+            row["no_stance"] = assessed.summary["no_stance"]
         return _rows(rows)
 
 
@@ -405,9 +408,7 @@ def _drive(
                 seg = _segmentation(row["segmentation"])
                 lines = row["passages"].split("\n") if row["passages"] else []
                 write_assessed(lines, row["summary"], passages_fh, summary_fh)
-                account(
-                    result, document, seg, row["uncertain"], json.loads(row["summary"])["no_stance"]
-                )
+                account(result, document, seg, row["uncertain"], row["no_stance"])
                 state["documents_done"] += 1
                 state["cursor"] = [row["unit"], row["index"]]
                 since_checkpoint += len(lines)
